@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import psutil
 
-from paretune._errors import OptimizerError, StudyMismatchError
+from paretune._errors import OptimizerError, StorageError, StudyMismatchError
 from paretune._trial_log import FailureSummary, IncumbentTracker, RunProgress
 from paretune.budget import Budget, BudgetUsage, exhausted_reason
 from paretune.executors import Evaluate, Executor, Job, Outcome, Report, make_executor
@@ -33,6 +33,9 @@ logger = logging.getLogger("paretune")
 HEARTBEAT_INTERVAL_S = 30.0
 STALE_HEARTBEAT_S = 300.0
 POLL_INTERVAL_S = 0.5
+# After SIGTERM the run stops gracefully; if that takes longer than this, the process is ended
+# with the default action of SIGTERM. Kept under SLURM's default 30 s between SIGTERM and SIGKILL.
+TERMINATE_GRACE_S = 20.0
 
 
 class _Terminated(KeyboardInterrupt):
@@ -148,10 +151,17 @@ class RunLoop:
     def _heartbeat_loop(self) -> None:
         from paretune.storage import SQLiteStorage
 
-        storage = SQLiteStorage(self.storage.path, create=False)
+        try:
+            storage = SQLiteStorage(self.storage.path, create=False)
+        except StorageError as error:
+            logger.warning("heartbeat disabled: %s", error)
+            return
         try:
             while not self._heartbeat_stop.wait(HEARTBEAT_INTERVAL_S):
-                storage.heartbeat(self.driver_id)
+                try:
+                    storage.heartbeat(self.driver_id)
+                except StorageError as error:
+                    logger.warning("heartbeat of driver %s failed: %s", self.driver_id, error)
         finally:
             storage.close()
 
@@ -208,21 +218,33 @@ class RunLoop:
         for trial in self.study.history:
             self.tracker.add(trial)
         self.usage = BudgetUsage.from_history(self.study.history)
-        previous = _install_sigterm_handler()
-        self.executor.start(self.evaluate)
-        self.progress = RunProgress(self.options.show_progress, self.options.budget)
+        termination = _TerminationHandler()
+        termination.install()
         try:
+            self.executor.start(self.evaluate)
+            self.progress = RunProgress(self.options.show_progress, self.options.budget)
             with self.progress:
                 self._loop()
         except KeyboardInterrupt:
-            self._interrupt()
+            self._interrupt("the run was stopped while the trial ran")
+            raise
+        except BaseException as error:
+            self._interrupt_after_error(error)
             raise
         finally:
+            self._stop(termination)
+        self._finish()
+
+    def _stop(self, termination: _TerminationHandler) -> None:
+        """Shut the executor down and save pending reports, also after an error."""
+        try:
             self.executor.shutdown()
             self._flush_reports()
+        except StorageError as error:
+            logger.error("could not save the last learning-curve points: %s", error)
+        finally:
             self._heartbeat_stop.set()
-            _restore_sigterm_handler(previous)
-        self._finish()
+            termination.restore()
 
     def _loop(self) -> None:
         while True:
@@ -266,13 +288,13 @@ class RunLoop:
         return exhausted_reason(self.options.budget, usage, fidelity_in_flight=in_flight)
 
     def _reference_trial(self) -> TrialRecord | None:
-        return next((t for t in self.study.history if t.system_attrs.get("reference")), None)
+        reference_id = self.study.reference_id
+        return None if reference_id is None else self.study.records_by_id[reference_id]
 
     def _claimable(self) -> TrialRecord | None:
-        for trial in self.study.history:
-            if trial.status in (TrialStatus.PENDING, TrialStatus.INTERRUPTED):
-                return trial
-        return None
+        """Return the queued or interrupted trial with the lowest id, if any."""
+        claimable = self.study.claimable_ids
+        return self.study.records_by_id[min(claimable)] if claimable else None
 
     @staticmethod
     def _fidelity_to_train(trial: TrialRecord) -> float:
@@ -340,7 +362,13 @@ class RunLoop:
     def _job_for(self, record: TrialRecord) -> Job:
         parent = self.study.records_by_id.get(record.parent_id) if record.parent_id else None
         directory = self.study.trial_dir(record.id)
-        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StorageError(
+                f"cannot create the trial folder {str(directory)!r}: {error}; free space on that "
+                "disk or make the study folder writable, then run the same command again"
+            ) from error
         return Job(
             trial_id=record.id,
             attempt=record.attempt,
@@ -369,17 +397,19 @@ class RunLoop:
         trial = self.in_flight.pop(event.trial_id, None)
         if trial is None:
             return
-        if event.retryable and trial.attempt < self.options.max_retries:
+        retries = len(trial.system_attrs.get("retries", []))
+        if event.retryable and retries < self.options.max_retries:
             self._requeue(trial, event)
             return
         self._record_outcome(trial, event)
 
     def _requeue(self, trial: TrialRecord, outcome: Outcome) -> None:
-        logger.warning(
-            "trial %d: %s; retrying (attempt %d of %d)",
-            trial.id, outcome.error_message, trial.attempt + 2, self.options.max_retries + 1,
-        )  # fmt: skip
         retries = [*trial.system_attrs.get("retries", []), outcome.error_message]
+        logger.warning(
+            "trial %d on worker %s: %s; running it again from its folder (retry %d of %d)",
+            trial.id, outcome.worker_id, outcome.error_message, len(retries),
+            self.options.max_retries,
+        )  # fmt: skip
         with self.storage.transaction() as db:
             self.storage.update_trial(
                 db, trial.id, status=TrialStatus.PENDING, attempt=trial.attempt + 1,
@@ -431,15 +461,19 @@ class RunLoop:
 
     # -- the end ------------------------------------------------------------------------------
 
-    def _interrupt(self) -> None:
-        running = list(self.in_flight)
+    def _interrupt(self, reason: str) -> None:
+        """Mark every trial this driver still has RUNNING as INTERRUPTED, to run again later."""
+        running = set(self.in_flight) | {
+            trial_id
+            for trial_id, driver_id in self.storage.running_trial_drivers()
+            if driver_id == self.driver_id
+        }
         if running:
             with self.storage.transaction() as db:
-                for trial_id in running:
+                for trial_id in sorted(running):
                     self.storage.update_trial(
                         db, trial_id, status=TrialStatus.INTERRUPTED, error_type="Interrupted",
-                        error_message="the run was stopped while the trial ran",
-                        finished_at=time.time(),
+                        error_message=reason, finished_at=time.time(),
                     )  # fmt: skip
         self.storage.add_event("run_stopped", {"driver": self.driver_id, "reason": "interrupted"})
         logger.warning(
@@ -447,6 +481,15 @@ class RunLoop:
             "again to resume: interrupted trials run first.",
             len(running),
         )
+
+    def _interrupt_after_error(self, error: BaseException) -> None:
+        logger.error("run stopped by %s: %s", type(error).__name__, error)
+        try:
+            self._interrupt(f"the run stopped with {type(error).__name__} while the trial ran")
+        except Exception as second:  # The storage may be what failed; resuming marks them too.
+            logger.warning(
+                "could not mark the running trials INTERRUPTED (%s); a resumed run does it", second
+            )
 
     def _finish(self) -> None:
         reason = self.stop_reason or "budget spent"
@@ -473,16 +516,48 @@ def _driver_alive(driver: Mapping[str, Any] | None) -> bool:
         return False
 
 
-def _install_sigterm_handler() -> Any:
-    if threading.current_thread() is not threading.main_thread():
-        return None
+class _TerminationHandler:
+    """Turns the first SIGTERM into a graceful stop, bounded by ``TERMINATE_GRACE_S``.
 
-    def handler(signum: int, frame: Any) -> None:
-        raise _Terminated(f"received signal {signal.Signals(signum).name}")
+    The first SIGTERM raises ``_Terminated`` in the main thread, so the run stops as after
+    Ctrl-C: running trials are marked INTERRUPTED and workers are stopped. Repeated SIGTERMs
+    during that stop are logged and ignored. If the stop has not finished after the grace
+    period, SIGTERM's default action ends the process.
+    """
 
-    return signal.signal(signal.SIGTERM, handler)
+    def __init__(self) -> None:
+        self._previous: Any = None
+        self._installed = False
+        self._received = False
+        self._timer: threading.Timer | None = None
+
+    def install(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # Signal handlers can only be set from the main thread.
+        self._previous = signal.signal(signal.SIGTERM, self._handle)
+        self._installed = True
+
+    def restore(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._installed:
+            signal.signal(signal.SIGTERM, self._previous)
+            self._installed = False
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        name = signal.Signals(signum).name
+        if self._received:
+            logger.warning("received %s again; the run is already stopping", name)
+            return
+        self._received = True
+        logger.warning("received %s; stopping the run within %g s", name, TERMINATE_GRACE_S)
+        self._timer = threading.Timer(TERMINATE_GRACE_S, _terminate_now, args=(signum,))
+        self._timer.daemon = True
+        self._timer.start()
+        raise _Terminated(f"received signal {name}")
 
 
-def _restore_sigterm_handler(previous: Any) -> None:
-    if previous is not None and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, previous)
+def _terminate_now(signum: int) -> None:
+    logger.error("the run did not stop within %g s of SIGTERM; exiting now", TERMINATE_GRACE_S)
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)

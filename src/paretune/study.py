@@ -57,6 +57,8 @@ class Study:
         self._records: list[TrialRecord] = []
         self._by_id: dict[int, TrialRecord] = {}
         self._curves_loaded = False
+        self.claimable_ids: set[int] = set()
+        self.reference_id: int | None = None
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -77,9 +79,18 @@ class Study:
                 curve = known.learning_curve
                 known.__dict__.update(record.__dict__)
                 known.learning_curve = curve
+            self._index(record)
         if changed and any(r.id < self._records[-1].id for r in changed[-1:]):
             self._records.sort(key=lambda t: t.id)
         return changed
+
+    def _index(self, record: TrialRecord) -> None:
+        if record.status in (TrialStatus.PENDING, TrialStatus.INTERRUPTED):
+            self.claimable_ids.add(record.id)
+        else:
+            self.claimable_ids.discard(record.id)
+        if self.reference_id is None and record.system_attrs.get("reference"):
+            self.reference_id = record.id
 
     @property
     def history(self) -> list[TrialRecord]:
@@ -223,6 +234,7 @@ class Study:
         max_retries: int = 1,
         show_progress: bool | None = None,
         on_trial_finished: Callable[[Study, TrialRecord], None] | None = None,
+        executor_options: Mapping[str, Any] | None = None,
     ) -> Study:
         """Run trials until the budget is spent; see ``paretune.run`` for the arguments."""
         from paretune._runloop import RunLoop, RunOptions
@@ -237,6 +249,7 @@ class Study:
             show_progress=show_progress,
             reference_config=dict(reference_config) if reference_config is not None else None,
             on_trial_finished=on_trial_finished,
+            executor_options=dict(executor_options or {}),
         )
         RunLoop(self, evaluate, executor, optimizer, optimizer_settings, options).run()
         return self
@@ -402,6 +415,7 @@ def run(
     max_retries: int = 1,
     metadata: Mapping[str, Any] | None = None,
     show_progress: bool | None = None,
+    executor_options: Mapping[str, Any] | None = None,
 ) -> Study:
     """Create (or resume) a study at ``storage`` and run trials until a budget limit is reached.
 
@@ -430,6 +444,10 @@ def run(
         max_retries: Re-runs of a trial whose worker process died.
         metadata: JSON-safe values stored with the study.
         show_progress: Show a progress bar (default: when stderr is a terminal).
+        executor_options: Options of the executor; for "ray": ``address`` (None starts a local
+            instance, "auto" or "HOST:PORT" joins a cluster), ``resources_per_trial`` (such as
+            ``{"num_cpus": 1, "num_gpus": 1}``) and ``checkpoint_path`` (a folder every node
+            mounts; by default checkpoints travel as bytes).
 
     Returns:
         The study, with ``best_trial``, ``pareto_front()``, ``trials`` and ``to_dataframe()``.
@@ -482,4 +500,5 @@ def run(
         max_consecutive_failures=max_consecutive_failures,
         max_retries=max_retries,
         show_progress=show_progress,
+        executor_options=executor_options,
     )

@@ -78,6 +78,29 @@ class Optimizer(abc.ABC):
         return None if fidelity is None else fidelity.high
 
 
+class ConfigKeyIndex:
+    """The config keys of a history, updated incrementally as the history grows.
+
+    The study hands every ``ask`` the same list, ordered by id and only ever appended to, so only
+    the new tail is read: O(new trials) per call instead of O(all trials). When the list is not an
+    extension of the one seen before (another study, a restart), the index is rebuilt.
+    """
+
+    def __init__(self, space: Space) -> None:
+        self.space = space
+        self.keys: set[str] = set()
+        self._seen_ids: list[int] = []
+
+    def update(self, history: Sequence[TrialRecord]) -> set[str]:
+        count = len(self._seen_ids)
+        if len(history) < count or (count and history[count - 1].id != self._seen_ids[-1]):
+            self.keys, self._seen_ids, count = set(), [], 0
+        for trial in history[count:]:
+            self.keys.add(self.space.config_key(trial.config))
+            self._seen_ids.append(trial.id)
+        return self.keys
+
+
 def taken_keys(space: Space, history: Sequence[TrialRecord]) -> set[str]:
     """Return the config keys already tried, queued or in flight (failed ones count too)."""
     return {space.config_key(t.config) for t in history}

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from paretune._errors import OptimizerError
-from paretune.optimizers._base import Optimizer, Problem, Suggestion, sample_unseen, taken_keys
+from paretune.optimizers._base import ConfigKeyIndex, Optimizer, Problem, Suggestion, sample_unseen
 from paretune.trial import TrialRecord
 
 
@@ -22,11 +22,16 @@ class RandomSearch(Optimizer):
     def __init__(self, problem: Problem, *, use_priors: bool = False) -> None:
         super().__init__(problem)
         self.use_priors = bool(use_priors)
+        self._keys = ConfigKeyIndex(problem.space)
 
     def ask(self, history: Sequence[TrialRecord], trial_id: int) -> Suggestion | None:
         space = self.problem.space
-        seen = taken_keys(space, history)
-        config = sample_unseen(space, self.rng(trial_id), seen, from_prior=self.use_priors)
+        rng = self.rng(trial_id)
+        if not space.is_finite:
+            # A repeated draw from a space with a continuous parameter has probability zero.
+            return Suggestion(space.sample(rng, from_prior=self.use_priors), self.max_fidelity)
+        seen = self._keys.update(history)
+        config = sample_unseen(space, rng, seen, from_prior=self.use_priors)
         if config is None:
             return None
         return Suggestion(config, fidelity=self.max_fidelity)
@@ -54,6 +59,8 @@ class SobolSearch(Optimizer):
             raise OptimizerError(f"n_points must be at least 1, got {n_points}")
         self.n_points = int(n_points)
         self._design: list[dict[str, Any]] | None = None
+        self._keys = ConfigKeyIndex(problem.space)
+        self._next_index = _NextSobolIndex()
 
     def _points(self) -> list[dict[str, Any]]:
         if self._design is None:
@@ -62,9 +69,8 @@ class SobolSearch(Optimizer):
 
     def ask(self, history: Sequence[TrialRecord], trial_id: int) -> Suggestion | None:
         space = self.problem.space
-        seen = taken_keys(space, history)
-        indices = [t.system_attrs.get("optimizer", {}).get("sobol_index") for t in history]
-        start = max((i for i in indices if isinstance(i, int)), default=-1) + 1
+        seen = self._keys.update(history)
+        start = self._next_index.update(history)
         design = self._points()
         for index in range(start, len(design)):
             if space.config_key(design[index]) not in seen:
@@ -76,3 +82,22 @@ class SobolSearch(Optimizer):
 
     def settings(self) -> dict[str, Any]:
         return {"n_points": self.n_points}
+
+
+class _NextSobolIndex:
+    """The index after the largest ``sobol_index`` in a growing history, read incrementally."""
+
+    def __init__(self) -> None:
+        self.next_index = 0
+        self._seen_ids: list[int] = []
+
+    def update(self, history: Sequence[TrialRecord]) -> int:
+        count = len(self._seen_ids)
+        if len(history) < count or (count and history[count - 1].id != self._seen_ids[-1]):
+            self.next_index, self._seen_ids, count = 0, [], 0
+        for trial in history[count:]:
+            index = trial.system_attrs.get("optimizer", {}).get("sobol_index")
+            if isinstance(index, int):
+                self.next_index = max(self.next_index, index + 1)
+            self._seen_ids.append(trial.id)
+        return self.next_index
