@@ -5,7 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from paretune._errors import OptimizerError
+from paretune.optimizers._auto import choose
 from paretune.optimizers._base import Optimizer, Problem, Suggestion, sample_unseen, taken_keys
+from paretune.optimizers._fidelity import Bracket, FidelityWarning, RungLadder
+from paretune.optimizers._hyperband import (
+    ASHA,
+    BOHB,
+    MOASHA,
+    AsyncHyperband,
+    Hyperband,
+    MultiFidelitySearch,
+    PriorBand,
+    SuccessiveHalving,
+)
+from paretune.optimizers._model_based import GPSearch, ModelBasedSearch, TPESearch
+from paretune.optimizers._multiobjective import EHVISearch, NSGA2Search
 from paretune.optimizers._random import RandomSearch, SobolSearch
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {}
@@ -17,15 +31,50 @@ def register_optimizer(cls: type[Optimizer]) -> type[Optimizer]:
     return cls
 
 
-for _cls in (RandomSearch, SobolSearch):
+for _cls in (
+    RandomSearch,
+    SobolSearch,
+    TPESearch,
+    GPSearch,
+    NSGA2Search,
+    EHVISearch,
+    SuccessiveHalving,
+    Hyperband,
+    BOHB,
+    ASHA,
+    MOASHA,
+    AsyncHyperband,
+    PriorBand,
+):
     register_optimizer(_cls)
 
 
 def choose_optimizer(problem: Problem) -> tuple[str, dict[str, Any], str]:
-    """Pick the optimizer for ``optimizer="auto"``; return its name, settings and the reason."""
-    if problem.space.is_finite and problem.space.size <= 64:
-        return "random", {}, "a finite space of at most 64 configurations: random order, no repeats"
-    return "sobol", {}, "space-filling Sobol design"
+    """Pick the optimizer for ``optimizer="auto"``; return its name, settings and the reason.
+
+    The rules, first match wins (the reason names the rule and is logged and stored with the
+    study):
+
+    1. A fidelity and several objectives: "mo_asha" (promotion by non-dominated sorting, TPE
+       on random scalarizations for new configurations).
+    2. A fidelity and priors: "priorband" (asynchronous Hyperband with the PriorBand-style mix
+       of prior, incumbent-local, uniform and TPE proposals).
+    3. A fidelity: "async_hyperband" with TPE fitted on the highest rung with enough results.
+    4. A finite space of at most 64 configurations: "random" (every configuration once).
+    5. Several objectives: "ehvi" (qLogNEHVI) for max_trials <= 60 and at most 4 workers;
+       "nsga2" for max_trials >= 1000; otherwise "tpe" on random ParEGO scalarizations.
+    6. One objective, max_trials <= 100 and at most 4 workers: "gp" (log expected
+       improvement, piBO-weighted with priors).
+    7. Otherwise: "tpe" (piBO-weighted with priors).
+
+    Example:
+        >>> from paretune.objectives import Objective
+        >>> from paretune.space import Fidelity, Float, Space
+        >>> space = Space({"x": Float(0, 1), "epochs": Fidelity(1, 27)})
+        >>> choose_optimizer(Problem(space, (Objective("loss"),)))[0]
+        'async_hyperband'
+    """
+    return choose(problem)
 
 
 def make_optimizer(
@@ -48,16 +97,34 @@ def make_optimizer(
     try:
         return cls(problem, **settings), reason
     except TypeError as error:
-        raise OptimizerError(f"invalid settings {settings!r} for optimizer {name!r}: {error}") from error
+        raise OptimizerError(
+            f"invalid settings {settings!r} for optimizer {name!r}: {error}"
+        ) from error
 
 
 __all__ = [
+    "ASHA",
+    "BOHB",
+    "MOASHA",
     "OPTIMIZERS",
+    "AsyncHyperband",
+    "Bracket",
+    "EHVISearch",
+    "FidelityWarning",
+    "GPSearch",
+    "Hyperband",
+    "ModelBasedSearch",
+    "MultiFidelitySearch",
+    "NSGA2Search",
     "Optimizer",
+    "PriorBand",
     "Problem",
     "RandomSearch",
+    "RungLadder",
     "SobolSearch",
+    "SuccessiveHalving",
     "Suggestion",
+    "TPESearch",
     "choose_optimizer",
     "make_optimizer",
     "register_optimizer",

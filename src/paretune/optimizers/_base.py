@@ -16,7 +16,7 @@ from paretune.trial import TrialRecord
 
 @dataclass(frozen=True)
 class Problem:
-    """What an optimizer needs to know about the study, and nothing about storage or workers."""
+    """The study as an optimizer sees it: space, objectives, seed and budget, but no storage."""
 
     space: Space
     objectives: tuple[Objective, ...]
@@ -116,7 +116,7 @@ def sample_unseen(
 ) -> dict[str, Any] | None:
     """Draw a configuration not in ``seen``; None when a finite space is exhausted.
 
-    Random draws come first; when they keep hitting tried configurations of a finite space, the
+    Random draws come first. When they keep hitting tried configurations of a finite space, the
     remaining ones are enumerated and one is drawn uniformly, so exhaustion is detected exactly.
     """
     if space.is_finite and len(seen) >= space.size:
