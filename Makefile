@@ -27,7 +27,8 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 demo: $(STAMP)
-	$(BIN)/python examples/quickstart.py
+	PYTHON=$(BIN)/python bash examples/fit_digits.sh
+	$(BIN)/python -m paretune status runs/digits-demo
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

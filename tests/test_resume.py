@@ -16,7 +16,9 @@ from paretune.trial import TrialStatus
 from tests.conftest import REPO_ROOT
 
 
-def start_driver(storage: Path, max_trials: int, workers: int, sleep: float) -> subprocess.Popen[bytes]:
+def start_driver(
+    storage: Path, max_trials: int, workers: int, sleep: float
+) -> subprocess.Popen[bytes]:
     environment = {**os.environ, "TEST_TRIAL_SLEEP": str(sleep), "PYTHONPATH": str(REPO_ROOT)}
     return subprocess.Popen(
         [sys.executable, "-m", "tests.helpers.driver", str(storage), str(max_trials), str(workers)],
@@ -100,7 +102,7 @@ def test_32_drivers_share_one_study(study_dir: Path) -> None:
                 pt.load_study(study_dir).to_dataframe()
                 reads += 1
             except pt.StorageError as error:
-                assert "no study" in str(error) or "never initialized" in str(error)
+                assert "no study found" in str(error) or "contains no study" in str(error)
         time.sleep(0.05)
     for driver in drivers:
         _, errors = driver.communicate()

@@ -50,7 +50,9 @@ def test_raised_exception_is_recorded(study_dir: Path, caplog: pytest.LogCapture
     assert "3 trial(s) did not complete" in caplog.text
 
 
-def test_failures_grouped_by_distinct_error(study_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_failures_grouped_by_distinct_error(
+    study_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     def fail_same(trial: pt.Trial) -> dict[str, float]:
         raise RuntimeError("CUDA out of memory")
 
@@ -185,7 +187,9 @@ def test_resumed_run_does_not_enqueue_twice(study_dir: Path) -> None:
 
 def test_changed_space_is_rejected_on_resume(study_dir: Path) -> None:
     run_inline(helpers.quadratic, X_SPACE, study_dir, max_trials=1)
-    with pytest.raises(pt.StudyMismatchError, match=r"space: added \['y'\], removed \[\], changed \[\]"):
+    with pytest.raises(
+        pt.StudyMismatchError, match=r"space: added \['y'\], removed \[\], changed \[\]"
+    ):
         run_inline(
             helpers.quadratic,
             {"x": pt.Float(-10.0, 10.0), "y": pt.Float(0.0, 1.0)},
@@ -193,9 +197,7 @@ def test_changed_space_is_rejected_on_resume(study_dir: Path) -> None:
             max_trials=2,
         )
     with pytest.raises(pt.StudyMismatchError, match="objectives: stored"):
-        run_inline(
-            helpers.quadratic, X_SPACE, study_dir, max_trials=2, objectives=["loss:max"]
-        )
+        run_inline(helpers.quadratic, X_SPACE, study_dir, max_trials=2, objectives=["loss:max"])
     assert len(pt.load_study(study_dir).trials) == 1
 
 
@@ -287,3 +289,27 @@ def test_learning_curve_is_stored(study_dir: Path) -> None:
 def test_load_missing_study_names_the_path(tmp_path: Path) -> None:
     with pytest.raises(pt.StorageError, match="no study found at"):
         pt.load_study(tmp_path / "nothing")
+
+
+def test_low_fidelity_trial_never_best(study_dir: Path) -> None:
+    space = {"x": pt.Float(0.0, 1.0), "epochs": pt.Fidelity(1, 9)}
+
+    def evaluate(trial: pt.Trial) -> dict[str, float]:
+        # Short trials look better, as an underfit model with a lucky split can.
+        return {"loss": float(trial.fidelity or 0) + trial.config["x"]}
+
+    study = run_inline(
+        evaluate,
+        space,
+        study_dir,
+        max_trials=3,
+        optimizer="random",
+        enqueue=[{"x": 0.5}],
+    )
+    low = study.enqueue({"x": 0.1}, fidelity=1)
+    study = run_inline(evaluate, space, study_dir, max_trials=4, optimizer="random")
+    assert study.trial(low).values["loss"] == pytest.approx(1.1)
+    best = study.best_trial
+    assert best is not None
+    assert best.fidelity == 9
+    assert all(t.fidelity == 9 for t in study.pareto_front())

@@ -112,6 +112,9 @@ def fit_command(
     console = Console()
     console.print(pareto_table(result))
     console.print(f"Run folder: {result.study.path}")
+    from paretune.report import report
+
+    console.print(f"Report: {_guard(lambda: report(result.study))}")
 
 
 def pareto_table(result: FitResult) -> Table:

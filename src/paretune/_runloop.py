@@ -92,9 +92,7 @@ class RunLoop:
 
     # -- set-up -------------------------------------------------------------------------------
 
-    def _resolve_optimizer(
-        self, requested: str, settings: Mapping[str, Any] | None
-    ) -> Optimizer:
+    def _resolve_optimizer(self, requested: str, settings: Mapping[str, Any] | None) -> Optimizer:
         budget = self.options.budget
         problem = Problem(
             space=self.study.space,
@@ -192,8 +190,8 @@ class RunLoop:
         )
 
     def _enqueue_reference(self) -> None:
-        budget = self.options.budget
-        if budget.max_reference_runs is None:
+        wanted = self.options.budget.max_reference_runs is not None
+        if not wanted and self.options.reference_config is None:
             return
         if self._reference_trial() is not None:
             return
@@ -214,7 +212,9 @@ class RunLoop:
         self._recover_interrupted()
         self._enqueue_reference()
         self.study.sync()
-        self.tracker = IncumbentTracker(self.study.objectives, self.study.constraints)
+        self.tracker = IncumbentTracker(
+            self.study.objectives, self.study.constraints, self.study.space.fidelity
+        )
         for trial in self.study.history:
             self.tracker.add(trial)
         self.usage = BudgetUsage.from_history(self.study.history)
@@ -274,12 +274,12 @@ class RunLoop:
 
     def _budget_reason(self) -> str | None:
         reference = self._reference_trial()
-        if reference is not None and reference.status.is_finished:
-            if reference.status is not TrialStatus.COMPLETED:
-                return (
-                    f"the reference trial {reference.id} {reference.status.value}: "
-                    f"{reference.error_message}; the budget in reference runs cannot be measured"
-                )
+        failed = reference is not None and reference.status.is_finished
+        if reference is not None and failed and reference.status is not TrialStatus.COMPLETED:
+            return (
+                f"the reference trial {reference.id} {reference.status.value}: "
+                f"{reference.error_message}; the budget in reference runs cannot be measured"
+            )
         in_flight = sum(self._fidelity_to_train(t) for t in self.in_flight.values())
         usage = self.usage
         if self._claimable() is not None:
@@ -296,9 +296,14 @@ class RunLoop:
         claimable = self.study.claimable_ids
         return self.study.records_by_id[min(claimable)] if claimable else None
 
-    @staticmethod
-    def _fidelity_to_train(trial: TrialRecord) -> float:
-        return float(trial.fidelity) if trial.fidelity is not None else 0.0
+    def _fidelity_to_train(self, trial: TrialRecord) -> float:
+        """The fidelity a running trial will add: only the extra part for a promotion."""
+        if trial.fidelity is None:
+            return 0.0
+        parent = self.study.records_by_id.get(trial.parent_id) if trial.parent_id else None
+        if parent is not None and parent.fidelity is not None:
+            return max(0.0, float(trial.fidelity) - float(parent.fidelity))
+        return float(trial.fidelity)
 
     def _next_job(self) -> Job | None:
         """Claim a queued or interrupted trial, or ask the optimizer; store it as RUNNING."""
@@ -511,7 +516,7 @@ def _driver_alive(driver: Mapping[str, Any] | None) -> bool:
     try:
         process = psutil.Process(int(driver["pid"]))
         alive = abs(process.create_time() - float(driver["pid_started"])) < 1.0
-        return alive and process.status() != psutil.STATUS_ZOMBIE
+        return bool(alive and process.status() != psutil.STATUS_ZOMBIE)
     except psutil.Error:
         return False
 

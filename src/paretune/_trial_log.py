@@ -1,4 +1,4 @@
-"""What a run tells its user: one line per finished trial, a progress bar, a failure summary."""
+"""Run feedback for the user: one line per finished trial, a progress bar, a failure summary."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from paretune.objectives import (
     is_valid_result,
     minimization_matrix,
 )
+from paretune.space import Fidelity
 from paretune.trial import TrialRecord, TrialStatus
 
 
@@ -28,14 +29,23 @@ class IncumbentTracker:
     Updating costs O(front size) per trial, so logging stays cheap for studies of many trials.
     """
 
-    def __init__(self, objectives: Sequence[Objective], constraints: Sequence[Constraint]) -> None:
+    def __init__(
+        self,
+        objectives: Sequence[Objective],
+        constraints: Sequence[Constraint],
+        fidelity: Fidelity | None = None,
+    ) -> None:
         self.objectives = tuple(objectives)
         self.constraints = tuple(constraints)
+        # With a fidelity, only full-fidelity trials are models to report, as in Study.best_trial.
+        self.full_fidelity = None if fidelity is None else float(fidelity.high)
         self.front: list[TrialRecord] = []
         self._points = np.zeros((0, len(self.objectives)))
 
     def add(self, trial: TrialRecord) -> None:
         if not is_valid_result(trial, self.objectives) or not is_feasible(trial, self.constraints):
+            return
+        if self.full_fidelity is not None and float(trial.fidelity or 0) != self.full_fidelity:
             return
         point = minimization_matrix([trial], self.objectives)[0]
         if len(self.objectives) == 1:
@@ -44,7 +54,9 @@ class IncumbentTracker:
                 self.front, self._points = [trial], point[None, :]
             return
         if len(self._points):
-            dominators = np.all(self._points <= point, axis=1) & np.any(self._points < point, axis=1)
+            dominators = np.all(self._points <= point, axis=1) & np.any(
+                self._points < point, axis=1
+            )
             if dominators.any():
                 return
             dominated = np.all(point <= self._points, axis=1) & np.any(point < self._points, axis=1)
@@ -59,6 +71,8 @@ class IncumbentTracker:
 
     def summary(self) -> str:
         if not self.front:
+            if self.full_fidelity is not None:
+                return f"no feasible completed trial at full fidelity {self.full_fidelity:g} yet"
             return "no feasible completed trial yet"
         if len(self.objectives) == 1:
             trial = self.front[0]
@@ -77,7 +91,9 @@ class IncumbentTracker:
                 values += " (infeasible)"
         else:
             values = f"{trial.error_type}: {_first_line(trial.error_message)}"
-        return f"trial {trial.id} {trial.status.value}{fidelity}{duration}: {values}; {self.summary()}"
+        return (
+            f"trial {trial.id} {trial.status.value}{fidelity}{duration}: {values}; {self.summary()}"
+        )
 
 
 def _first_line(text: str | None) -> str:
@@ -92,7 +108,10 @@ class FailureSummary:
         self.examples: dict[tuple[str, str], int] = {}
 
     def add(self, trial: TrialRecord) -> None:
-        key = (trial.status.value + " " + (trial.error_type or ""), _first_line(trial.error_message))
+        key = (
+            trial.status.value + " " + (trial.error_type or ""),
+            _first_line(trial.error_message),
+        )
         self.counts[key] += 1
         self.examples.setdefault(key, trial.id)
 
@@ -106,8 +125,8 @@ class FailureSummary:
         ]
         logger.warning(
             "%d trial(s) did not complete, %d distinct error(s):\n%s\n"
-            "Show a traceback with 'paretune trials RUN --format json' or study.trial(ID).traceback; "
-            "debug in-process with executor='inline'.",
+            "Show a traceback with 'paretune trials RUN --format json' or "
+            "study.trial(ID).traceback; debug in-process with executor='inline'.",
             total,
             len(self.counts),
             "\n".join(lines),

@@ -11,7 +11,9 @@ from typing import Any
 from paretune._errors import BudgetError
 from paretune.trial import TrialRecord, TrialStatus
 
-_BUDGET_PATTERN = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
+_BUDGET_PATTERN = re.compile(
+    r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([a-z]*)\s*$", re.IGNORECASE
+)
 _TIME_UNITS = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
 
 
@@ -86,7 +88,7 @@ def _budget_help(text: str) -> str:
 
 @dataclass
 class BudgetUsage:
-    """What a study has spent so far."""
+    """The spend of a study so far."""
 
     trials: int = 0
     cost: float = 0.0
@@ -133,7 +135,11 @@ def exhausted_reason(
             f"(spent or committed {committed:.6g})"
         )
     runs = usage.reference_runs()
-    if budget.max_reference_runs is not None and runs is not None and runs >= budget.max_reference_runs:
+    if (
+        budget.max_reference_runs is not None
+        and runs is not None
+        and runs >= budget.max_reference_runs
+    ):
         return f"reached {budget.max_reference_runs:g} reference runs (spent {runs:.3g})"
     return None
 

@@ -157,7 +157,9 @@ def as_objectives(objectives: Iterable[str | Objective] | str | Objective) -> tu
         objectives = [objectives]
     result = tuple(o if isinstance(o, Objective) else Objective.parse(str(o)) for o in objectives)
     if not result:
-        raise ObjectiveError("no objective given: pass at least one, for example objectives=['loss']")
+        raise ObjectiveError(
+            "no objective given: pass at least one, for example objectives=['loss']"
+        )
     names = [o.name for o in result]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -165,7 +167,9 @@ def as_objectives(objectives: Iterable[str | Objective] | str | Objective) -> tu
     return result
 
 
-def as_constraints(constraints: Iterable[str | Constraint] | str | Constraint | None) -> tuple[Constraint, ...]:
+def as_constraints(
+    constraints: Iterable[str | Constraint] | str | Constraint | None,
+) -> tuple[Constraint, ...]:
     """Normalize user input (``"name<=v"`` strings or Constraint) into a tuple."""
     if constraints is None:
         return ()
@@ -195,10 +199,10 @@ def minimization_matrix(
 ) -> NDArray[np.float64]:
     """Stack objective values as an (n_trials, n_objectives) array in minimization form."""
     signs = np.array([o.sign for o in objectives], dtype=float)
-    values = np.array(
-        [[t.value(o.name) for o in objectives] for t in trials], dtype=float
-    ).reshape(len(trials), len(objectives))
-    return values * signs
+    rows = [[t.value(o.name) for o in objectives] for t in trials]
+    values = np.array(rows, dtype=np.float64).reshape(len(trials), len(objectives))
+    result: NDArray[np.float64] = values * signs
+    return result
 
 
 def non_dominated_mask(points: NDArray[np.float64]) -> NDArray[np.bool_]:
@@ -257,9 +261,9 @@ def infer_reference_point(
 ) -> NDArray[np.float64]:
     """Return a reference point in minimization form.
 
-    A user-given ``Objective.reference`` is used as is (after the sign flip for maximized
-    objectives); otherwise the worst observed value plus 10% of the observed range (or of its
-    magnitude when all values are equal), so every observed point counts.
+    A user-given ``Objective.reference`` is used as is, after the sign flip for maximized
+    objectives. Otherwise the reference is the worst observed value plus 10% of the observed range
+    (or of its magnitude when all values are equal), so every observed point counts.
     """
     reference = np.empty(len(objectives))
     for j, objective in enumerate(objectives):
@@ -271,6 +275,26 @@ def infer_reference_point(
         margin = 0.1 * (worst - best) if worst > best else 0.1 * max(abs(worst), 1.0)
         reference[j] = worst + margin
     return reference
+
+
+def at_highest_fidelity(
+    trials: Sequence[TrialRecord], objectives: Sequence[Objective]
+) -> list[TrialRecord]:
+    """Keep the trials at the highest fidelity that any completed, finite trial reached.
+
+    Multi-fidelity search evaluates many configurations briefly; only the models trained the
+    furthest are results to compare, so a 1-epoch trial never competes with 27-epoch ones.
+    Trials without a fidelity are all kept.
+    """
+    reached = [
+        float(t.fidelity)
+        for t in trials
+        if t.fidelity is not None and is_valid_result(t, objectives)
+    ]
+    if not reached:
+        return list(trials)
+    highest = max(reached)
+    return [t for t in trials if t.fidelity is None or float(t.fidelity) == highest]
 
 
 def pareto_front(

@@ -20,6 +20,7 @@ from paretune.objectives import (
     Objective,
     as_constraints,
     as_objectives,
+    at_highest_fidelity,
     best_trial,
     pareto_front,
 )
@@ -116,7 +117,7 @@ class Study:
         self.sync()
         if trial_id not in self._by_id:
             raise ParetuneError(
-                f"trial {trial_id} not found in {str(self.path)!r}; it holds trial ids "
+                f"trial {trial_id} not found in {str(self.path)!r}; its trial ids are "
                 f"{_id_ranges([t.id for t in self._records])}"
             )
         return self._by_id[trial_id]
@@ -134,6 +135,14 @@ class Study:
         merged = {**self.metadata, **values}
         self.storage.write_meta({"metadata": merged})
 
+    def set_user_attrs(self, trial_id: int, **values: Any) -> None:
+        """Merge JSON-safe ``values`` into a stored trial's user attributes."""
+        trial = self.trial(trial_id)
+        merged = {**trial.user_attrs, **values}
+        with self.storage.transaction() as db:
+            self.storage.update_trial(db, trial_id, user_attrs=merged)
+        self.sync()
+
     @property
     def optimizer_info(self) -> dict[str, Any]:
         """The optimizer's name, settings and the reason it was chosen."""
@@ -144,25 +153,35 @@ class Study:
 
     # -- results ------------------------------------------------------------------------------
 
+    def final_trials(self) -> list[TrialRecord]:
+        """Return the trials that count as found models: those at the highest fidelity reached.
+
+        Without a fidelity in the space, this is every trial.
+        """
+        return at_highest_fidelity(self.trials, self.objectives)
+
     @property
     def best_trial(self) -> TrialRecord | None:
         """The best feasible completed trial for the first objective, or None if there is none.
 
-        With several objectives this is the best for the first one; see ``pareto_front``.
+        With several objectives this is the best for the first one; see ``pareto_front``. Only
+        trials at the highest fidelity reached compete (see ``final_trials``).
         """
-        return best_trial(self.trials, self.objectives[0], self.constraints)
+        return best_trial(self.final_trials(), self.objectives[0], self.constraints)
 
     def best_trial_for(self, objective: str) -> TrialRecord | None:
         match = [o for o in self.objectives if o.name == objective]
         if not match:
-            raise ParetuneError(
-                f"unknown objective {objective!r}: the study has {[o.name for o in self.objectives]}"
-            )
-        return best_trial(self.trials, match[0], self.constraints)
+            names = [o.name for o in self.objectives]
+            raise ParetuneError(f"unknown objective {objective!r}: the study has {names}")
+        return best_trial(self.final_trials(), match[0], self.constraints)
 
     def pareto_front(self) -> list[TrialRecord]:
-        """The feasible completed trials that no other one dominates, best first objective first."""
-        return pareto_front(self.trials, self.objectives, self.constraints)
+        """Return the feasible completed trials that no other one dominates, best first first.
+
+        Only trials at the highest fidelity reached compete (see ``final_trials``).
+        """
+        return pareto_front(self.final_trials(), self.objectives, self.constraints)
 
     @property
     def best_trials(self) -> list[TrialRecord]:
@@ -175,7 +194,7 @@ class Study:
         return counts
 
     def to_dataframe(self) -> pd.DataFrame:
-        """One row per trial: id, status, fidelity, ``params.*``, ``values.*`` and timings."""
+        """Return one row per trial: id, status, fidelity, ``params.*``, ``values.*``, timings."""
         import pandas as pd
 
         rows = [_trial_row(trial) for trial in self.trials]
@@ -288,7 +307,7 @@ def load_study(path: str | Path) -> Study:
     meta = storage.read_meta()
     if "study" not in meta:
         raise StudyMismatchError(
-            f"{str(storage.db_path)!r} holds no study yet: it was created but never initialized"
+            f"{str(storage.db_path)!r} contains no study: the file was created but not initialized"
         )
     return Study(storage, meta)
 
@@ -344,7 +363,8 @@ def _as_space(space: Space | Mapping[str, Any] | str | Path) -> Space:
     if isinstance(space, Mapping):
         return Space(dict(space))
     raise SpaceError(
-        f"space must be a paretune.Space, a dict of parameters or a YAML path, got {type(space).__name__}"
+        "space must be a paretune.Space, a dict of parameters or a YAML path, "
+        f"got {type(space).__name__}"
     )
 
 

@@ -11,7 +11,13 @@ import numpy as np
 import torch
 
 from paretune.pipelines.data import Dataset, DatasetSpec, load_dataset
-from paretune.pipelines.metrics import MetricContext, compute_metrics, cross_entropy, error
+from paretune.pipelines.metrics import (
+    MetricContext,
+    compute_metrics,
+    cross_entropy,
+    error,
+    group_metrics,
+)
 from paretune.pipelines.models import ModelSpec, build_model
 from paretune.pipelines.preprocessing import Preprocessor, fit_preprocessor
 from paretune.pipelines.training import Trainer, TrainingSettings, predict_probabilities
@@ -118,6 +124,8 @@ class PipelineEvaluation:
         )
         values = compute_metrics(list(self.metrics), context)
         trial.user_attrs.update(context.notes)
+        if context.sensitive is not None:
+            trial.user_attrs["group_metrics"] = group_metrics(context)
         trial.user_attrs["epochs"] = trainer.epoch
         trial.save_checkpoint(
             {

@@ -19,7 +19,13 @@ from paretune.objectives import Constraint, Objective
 from paretune.pipelines.data import BUILTIN_DATASETS, Dataset, DatasetSpec, load_dataset
 from paretune.pipelines.evaluation import PipelineEvaluation
 from paretune.pipelines.export import TrainedPipeline
-from paretune.pipelines.metrics import METRICS, MetricContext, check_metric_names, compute_metrics
+from paretune.pipelines.metrics import (
+    METRICS,
+    MetricContext,
+    check_metric_names,
+    compute_metrics,
+    group_metrics,
+)
 from paretune.pipelines.search_space import DEFAULT_MAX_EPOCHS, build_space, default_config
 from paretune.trial import CHECKPOINT_FILE, TrialRecord
 
@@ -151,7 +157,12 @@ def fit(
         show_progress=show_progress,
     )
     front = study.pareto_front()
-    test_metrics = {t.id: score_on_test(study, t, loaded, metric_names) for t in front}
+    test_metrics = {}
+    for trial in front:
+        test_metrics[trial.id], groups = score_on_test(study, trial, loaded, metric_names)
+        study.set_user_attrs(
+            trial.id, test_metrics=test_metrics[trial.id], test_group_metrics=groups
+        )
     study.set_metadata(test_metrics={str(k): v for k, v in test_metrics.items()})
     return FitResult(study, front, test_metrics, loaded)
 
@@ -189,8 +200,11 @@ def _run_search(
 
 def score_on_test(
     study: Any, trial: TrialRecord, dataset: Dataset, metric_names: Sequence[str]
-) -> dict[str, float]:
-    """Compute the metrics of one trial's model on the test split (used once, for the report)."""
+) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """Score one trial's model on the test split (used once, for the report).
+
+    Returns the metrics and the per-group metrics of the sensitive attribute (empty without one).
+    """
     pipeline = TrainedPipeline.from_checkpoint(study.trial_dir(trial.id) / CHECKPOINT_FILE)
     test = dataset.splits.test
     inputs = pipeline.transform(dataset.rows(test))
@@ -202,7 +216,7 @@ def score_on_test(
         inputs=inputs,
         train_time_s=trial.values.get("train_time_s", float("nan")),
     )
-    return compute_metrics(list(metric_names), context)
+    return compute_metrics(list(metric_names), context), group_metrics(context)
 
 
 def _source_of(data: str | Path | None, dataset: str | None) -> str:

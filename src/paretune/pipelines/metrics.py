@@ -273,3 +273,40 @@ def _read_rapl_microjoules() -> int | None:
         return int(RAPL_ENERGY_FILE.read_text().strip())
     except (OSError, ValueError):
         return None
+
+
+def group_metrics(context: MetricContext) -> dict[str, dict[str, float]]:
+    """Compute accuracy, selection rate, TPR and FPR per sensitive group with fairlearn.
+
+    Returns ``{group: {metric: value}}``; empty without a sensitive attribute. Selection rate,
+    TPR and FPR are defined for binary targets only (class code 1 is the positive class), so a
+    multiclass task reports accuracy alone.
+    """
+    if context.sensitive is None:
+        return {}
+    from fairlearn.metrics import (
+        MetricFrame,
+        false_positive_rate,
+        selection_rate,
+        true_positive_rate,
+    )
+    from sklearn.metrics import accuracy_score
+
+    predictions = context.probabilities.argmax(axis=1)
+    functions: dict[str, Callable[..., float]] = {"accuracy": accuracy_score}
+    if context.probabilities.shape[1] == 2:
+        functions |= {
+            "selection_rate": selection_rate,
+            "tpr": true_positive_rate,
+            "fpr": false_positive_rate,
+        }
+    frame = MetricFrame(
+        metrics=functions,
+        y_true=context.labels,
+        y_pred=predictions,
+        sensitive_features=context.sensitive,
+    ).by_group
+    return {
+        str(group): {name: float(value) for name, value in row.items()}
+        for group, row in frame.iterrows()
+    }

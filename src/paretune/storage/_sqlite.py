@@ -61,6 +61,27 @@ def _is_locked(error: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
+def describe_write_error(error: sqlite3.Error, db_path: Path, action: str = "write to") -> str:
+    """Explain a failed write to the study file, with what to do next.
+
+    SQLite rolls the transaction back, so the file keeps every change committed before it.
+    """
+    code = getattr(error, "sqlite_errorname", "") or ""
+    text = str(error).lower()
+    target = f"cannot {action} {str(db_path)!r}"
+    resume = "then run the same command again to resume; every trial recorded so far is kept"
+    if code == "SQLITE_FULL" or "disk is full" in text:
+        return f"{target}: the disk is full ({error}); free space, {resume}"
+    if code.startswith("SQLITE_READONLY") or "readonly" in text or "read-only" in text:
+        return (
+            f"{target}: the study file or its folder is read-only ({error}); make both "
+            f"writable, {resume}"
+        )
+    if code.startswith("SQLITE_IOERR") or "i/o error" in text:
+        return f"{target}: disk I/O error ({error}); check the disk, {resume}"
+    return f"{target}: {error}"
+
+
 class SQLiteStorage:
     """A study folder: ``study.sqlite`` (WAL mode) and ``trials/<id>/`` folders.
 
@@ -86,7 +107,9 @@ class SQLiteStorage:
             self.path.mkdir(parents=True, exist_ok=True)
             self.trials_dir.mkdir(exist_ok=True)
         except OSError as error:
-            raise StorageError(f"cannot create the study folder {str(self.path)!r}: {error}") from error
+            raise StorageError(
+                f"cannot create the study folder {str(self.path)!r}: {error}"
+            ) from error
         self._connection = self._connect()
         self.revision = 0
 
@@ -108,9 +131,13 @@ class SQLiteStorage:
                     f"{str(self.db_path)!r} was written by a newer paretune (schema {version}, "
                     f"this one reads up to {SCHEMA_VERSION}): upgrade paretune to open it"
                 )
-            self._retry(lambda: migrate(connection))
+            if version < SCHEMA_VERSION:
+                # Only an old or new file takes the write lock; readers of a current file never do.
+                self._retry(lambda: migrate(connection))
         except sqlite3.DatabaseError as error:
-            raise StorageError(f"cannot open the study file {str(self.db_path)!r}: {error}") from error
+            raise StorageError(
+                describe_write_error(error, self.db_path, "open the study file")
+            ) from error
         return connection
 
     def close(self) -> None:
@@ -131,18 +158,38 @@ class SQLiteStorage:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """Run the block as one write transaction; roll back on any exception."""
-        self._retry(lambda: self._connection.execute("BEGIN IMMEDIATE"))
+        """Run the block as one write transaction; roll back on any exception.
+
+        Raises:
+            StorageError: SQLite could not write (a full disk, a read-only file or folder, an
+                I/O error, or the lock held by another process beyond all retries).
+        """
+        try:
+            self._retry(lambda: self._connection.execute("BEGIN IMMEDIATE"))
+        except sqlite3.Error as error:
+            raise StorageError(describe_write_error(error, self.db_path)) from error
         try:
             yield self._connection
+        except sqlite3.Error as error:
+            self._rollback()
+            raise StorageError(describe_write_error(error, self.db_path)) from error
         except BaseException:
-            self._connection.execute("ROLLBACK")
+            self._rollback()
             raise
         try:
             self._retry(lambda: self._connection.execute("COMMIT"))
         except sqlite3.Error as error:
+            self._rollback()
+            raise StorageError(describe_write_error(error, self.db_path)) from error
+
+    def _rollback(self) -> None:
+        # SQLite may have rolled back already, for example after SQLITE_FULL.
+        if not self._connection.in_transaction:
+            return
+        try:
             self._connection.execute("ROLLBACK")
-            raise StorageError(f"cannot write to {str(self.db_path)!r}: {error}") from error
+        except sqlite3.Error as error:
+            logger.warning("rollback of a failed transaction on %s failed: %s", self.db_path, error)
 
     # -- study metadata ---------------------------------------------------------------------
 
@@ -219,9 +266,7 @@ class SQLiteStorage:
         encoded = {key: self._encode_column(key, value) for key, value in fields.items()}
         encoded["revision"] = self._next_revision(db)
         assignments = ", ".join(f"{key} = ?" for key in encoded)
-        db.execute(
-            f"UPDATE trials SET {assignments} WHERE id = ?", (*encoded.values(), trial_id)
-        )
+        db.execute(f"UPDATE trials SET {assignments} WHERE id = ?", (*encoded.values(), trial_id))
 
     @staticmethod
     def _encode_column(key: str, value: Any) -> Any:
@@ -272,7 +317,9 @@ class SQLiteStorage:
 
     # -- learning curves --------------------------------------------------------------------
 
-    def add_curve_points(self, points: Sequence[tuple[int, int, float, Mapping[str, float]]]) -> None:
+    def add_curve_points(
+        self, points: Sequence[tuple[int, int, float, Mapping[str, float]]]
+    ) -> None:
         """Append ``(trial_id, attempt, step, values)`` points; non-finite values are dropped."""
         now = time.time()
         rows = [
