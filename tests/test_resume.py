@@ -29,17 +29,22 @@ def start_driver(
     )
 
 
-def wait_for_trials(storage: Path, count: int, timeout: float = 60.0) -> None:
+def wait_for_trials(
+    storage: Path, count: int, timeout: float = 60.0, *, running: bool = False
+) -> None:
+    """Wait until ``count`` trials finished (and, with ``running``, one more is running)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if (storage / "study.sqlite").exists():
             try:
-                finished = [t for t in pt.load_study(storage).trials if t.status.is_finished]
+                trials = pt.load_study(storage).trials
             except pt.StorageError:
-                finished = []
-            if len(finished) >= count:
+                trials = []
+            finished = sum(t.status.is_finished for t in trials)
+            busy = any(t.status is TrialStatus.RUNNING for t in trials)
+            if finished >= count and (busy or not running):
                 return
-        time.sleep(0.05)
+        time.sleep(0.02)
     raise AssertionError(f"the driver did not finish {count} trials within {timeout} s")
 
 
@@ -47,7 +52,7 @@ def wait_for_trials(storage: Path, count: int, timeout: float = 60.0) -> None:
 def test_sigkill_driver_then_resume(study_dir: Path) -> None:
     """Case C4: budget 20, driver killed with SIGKILL during trial 16, same command again."""
     driver = start_driver(study_dir, 20, 1, sleep=0.3)
-    wait_for_trials(study_dir, 15)
+    wait_for_trials(study_dir, 15, running=True)
     os.kill(driver.pid, signal.SIGKILL)
     driver.wait()
     before = pt.load_study(study_dir).trials

@@ -20,6 +20,12 @@ NSGA2_MIN_TRIALS = 1000
 
 GP_MAX_WORKERS = 4
 
+SHORT_LADDER_REFERENCE_RUNS = 10
+"""Up to this many reference runs of budget, multi-fidelity schedules use a short ladder."""
+
+SHORT_LADDER_RUNGS = 3
+"""Rungs kept for such budgets: for 27 epochs and eta 3, rungs at 3, 9 and 27."""
+
 Choice = tuple[str, dict[str, Any], str]
 
 
@@ -56,6 +62,38 @@ def choose(problem: Problem) -> Choice:
 
 
 def _choose_multi_fidelity(problem: Problem) -> Choice:
+    name, settings, reason = _multi_fidelity_schedule(problem)
+    short = _short_ladder(problem)
+    if short is not None:
+        settings = {**settings, "min_fidelity": short}
+        reason += (
+            f"; a budget of {problem.max_reference_runs:g} reference runs starts rungs at "
+            f"{short:g} so that several trials can reach full fidelity"
+        )
+    return name, settings, reason
+
+
+def _short_ladder(problem: Problem) -> int | float | None:
+    """Return a raised minimum fidelity for budgets of a few reference runs, or None.
+
+    A Hyperband ladder from 1 to 27 epochs needs about four reference runs per bracket before a
+    single model reaches full fidelity, and short trials also pay fixed costs (data loading,
+    scoring) that the fidelity does not count. With at most ``SHORT_LADDER_REFERENCE_RUNS``
+    reference runs, the ladder keeps its top ``SHORT_LADDER_RUNGS`` rungs only.
+    """
+    fidelity = problem.space.fidelity
+    runs = problem.max_reference_runs
+    if fidelity is None or runs is None or runs > SHORT_LADDER_REFERENCE_RUNS:
+        return None
+    low = float(fidelity.high) / 3.0 ** (SHORT_LADDER_RUNGS - 1)
+    if low <= float(fidelity.low):
+        return None
+    if isinstance(fidelity.high, int):
+        return max(1, round(low))
+    return low
+
+
+def _multi_fidelity_schedule(problem: Problem) -> Choice:
     if problem.is_multi_objective:
         return (
             "mo_asha",

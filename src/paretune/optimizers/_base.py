@@ -25,6 +25,7 @@ class Problem:
     n_workers: int = 1
     max_trials: int | None = None
     max_fidelity_total: float | None = None
+    max_reference_runs: float | None = None
 
     @property
     def is_multi_objective(self) -> bool:
