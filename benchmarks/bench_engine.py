@@ -15,7 +15,6 @@ import platform
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import paretune as pt
@@ -47,7 +46,9 @@ def overhead_at(stamps: list[float], checkpoints: list[int]) -> dict[int, float]
     return result
 
 
-def bench_paretune(trials: int, checkpoints: list[int], folder: Path) -> tuple[dict[int, float], float]:
+def bench_paretune(
+    trials: int, checkpoints: list[int], folder: Path
+) -> tuple[dict[int, float], float]:
     stamps: list[float] = []
     study = pt.create_study(SPACE, objectives=["loss"], storage=folder / "paretune", seed=0)
     study.optimize(
@@ -136,22 +137,25 @@ def main() -> None:
     logging.getLogger("paretune").setLevel(logging.WARNING)
     checkpoints = [1_000, arguments.trials] if arguments.trials > 1_000 else [arguments.trials]
     results: dict[str, dict[int, float]] = {}
-    runs: list[tuple[str, Callable[[Path], dict[int, float]]]] = [
-        ("optuna random, SQLite", lambda f: bench_optuna("random", "sqlite", arguments.trials, checkpoints, f)),
-        ("optuna random, in-memory", lambda f: bench_optuna("random", "memory", arguments.trials, checkpoints, f)),
-        ("optuna TPE, SQLite", lambda f: bench_optuna("tpe", "sqlite", arguments.optuna_tpe_trials, checkpoints, f)),
-        ("optuna TPE, in-memory", lambda f: bench_optuna("tpe", "memory", arguments.optuna_tpe_trials, checkpoints, f)),
-    ]  # fmt: skip
+    optuna_runs = [
+        ("random", "sqlite", arguments.trials),
+        ("random", "memory", arguments.trials),
+        ("tpe", "sqlite", arguments.optuna_tpe_trials),
+        ("tpe", "memory", arguments.optuna_tpe_trials),
+    ]
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
         ours, bytes_per_trial = bench_paretune(arguments.trials, checkpoints, folder)
         results["paretune random, SQLite (inline)"] = ours
-        for name, action in runs:
-            results[name] = action(folder)
+        for sampler, storage, trials in optuna_runs:
+            label = f"optuna {'TPE' if sampler == 'tpe' else sampler}, {storage}"
+            results[label] = bench_optuna(sampler, storage, trials, checkpoints, folder)
         seconds = bench_workers(folder, arguments.worker_trials)
-    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}"
+    )
     _print_table("Loop and storage overhead (no-op objective, random search)", results, checkpoints)
-    reference = results["optuna random, SQLite"]
+    reference = results["optuna random, sqlite"]
     for n in checkpoints:
         if n in reference and n in ours:
             print(f"Optuna random+SQLite / paretune at {n:,} trials: {reference[n] / ours[n]:.1f}x")

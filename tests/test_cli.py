@@ -91,7 +91,7 @@ def test_status_says_when_nothing_is_feasible(tmp_path: Path, space_file: Path) 
         (["run", "tests.helpers.objectives:quadratic", "--max-trials", "0"], "max_trials must be"),
         (["run", "tests.helpers.objectives:quadratic", "--constraint", "x<"], "invalid constraint"),
         (["run", "tests.helpers.objectives:quadratic", "--executor", "gpu"], "unknown executor"),
-        (["run", "tests.helpers.objectives:quadratic", "--optimizer", "magic"], "unknown optimizer"),
+        (["run", "tests.helpers.objectives:noop", "--optimizer", "magic"], "unknown optimizer"),
     ],
     ids=["module", "function", "reference", "objective", "budget", "constraint", "executor",
          "optimizer"],

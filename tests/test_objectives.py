@@ -77,13 +77,20 @@ def test_pareto_front_ignores_failed_and_infeasible() -> None:
 
 def test_maximized_objective_flips_sign() -> None:
     objectives = (Objective("acc", "maximize"), Objective("latency"))
-    trials = [make_trial(1, {"acc": 0.9, "latency": 2.0}), make_trial(2, {"acc": 0.8, "latency": 3.0})]
+    trials = [
+        make_trial(1, {"acc": 0.9, "latency": 2.0}),
+        make_trial(2, {"acc": 0.8, "latency": 3.0}),
+    ]
     assert [t.id for t in pareto_front(trials, objectives)] == [1]
     np.testing.assert_array_equal(minimization_matrix(trials, objectives)[0], [-0.9, 2.0])
 
 
 def test_best_trial_prefers_lower_id_on_ties() -> None:
-    trials = [make_trial(1, {"loss": 0.3}), make_trial(2, {"loss": 0.1}), make_trial(3, {"loss": 0.1})]
+    trials = [
+        make_trial(1, {"loss": 0.3}),
+        make_trial(2, {"loss": 0.1}),
+        make_trial(3, {"loss": 0.1}),
+    ]
     best = best_trial(trials, Objective("loss"))
     assert best is not None and best.id == 2
 

@@ -102,6 +102,7 @@ class RunLoop:
             n_workers=self.options.n_workers,
             max_trials=budget.max_trials,
             max_fidelity_total=budget.max_fidelity_total,
+            max_reference_runs=budget.max_reference_runs,
         )
         stored = self.study.optimizer_info
         if stored and requested in ("auto", stored["name"]) and not settings:
@@ -219,9 +220,10 @@ class RunLoop:
             self.tracker.add(trial)
         self.usage = BudgetUsage.from_history(self.study.history)
         termination = _TerminationHandler()
-        termination.install()
         try:
             self.executor.start(self.evaluate)
+            # Installed after the executor started because ``ray.init`` sets its own handler.
+            termination.install()
             self.progress = RunProgress(self.options.show_progress, self.options.budget)
             with self.progress:
                 self._loop()

@@ -34,6 +34,9 @@ app = typer.Typer(
 logger = logging.getLogger("paretune")
 T = TypeVar("T")
 EXIT_USAGE = 2
+# Modules that add commands with ``register(app)``; each is optional, so the engine's commands
+# keep working in an installation without the pipeline or report extras.
+EXTENSION_MODULES = ("paretune._cli_fit", "paretune._cli_report", "paretune._cli_optimizers")
 
 
 def fail(message: str) -> typer.Exit:
@@ -137,6 +140,14 @@ def run_command(
     ] = None,
     workers: Annotated[int, typer.Option(help="Trials run at the same time.")] = 1,
     executor: Annotated[str, typer.Option(help="process, inline or ray.")] = "process",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            help="Ray cluster to join with --executor ray: 'auto' (a cluster started with "
+            "'ray start' on this machine) or HOST:PORT of its head node; default: a new local "
+            "Ray instance."
+        ),
+    ] = None,
     optimizer: Annotated[str, typer.Option(help="auto or an optimizer name.")] = "auto",
     seed: Annotated[int | None, typer.Option(help="Study seed (default 0).")] = None,
     enqueue: Annotated[
@@ -152,6 +163,9 @@ def run_command(
 ) -> None:
     """Run (or resume) a study of your own evaluation function."""
     configure_logging(verbose)
+    if address is not None and executor != "ray":
+        raise fail(f"--address applies only to --executor ray, but --executor is {executor!r}")
+    executor_options = {"address": address} if address is not None else None
 
     def action() -> Study:
         return run(
@@ -171,6 +185,7 @@ def run_command(
             enqueue=_load_enqueue(enqueue),
             trial_time_limit=trial_time_limit,
             trial_memory_limit_mb=trial_memory_limit_mb,
+            executor_options=executor_options,
         )
 
     study = guarded(action)
@@ -281,7 +296,7 @@ def trials_csv(study: Study) -> str:
 
 def _register_extensions() -> None:
     """Add the commands of the pipeline and report packages when they are present."""
-    for module_name in ("paretune._cli_fit", "paretune.report._cli"):
+    for module_name in EXTENSION_MODULES:
         if importlib.util.find_spec(module_name) is None:
             continue
         module = importlib.import_module(module_name)

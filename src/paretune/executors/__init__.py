@@ -28,13 +28,37 @@ EXECUTORS: dict[str, Callable[..., Executor]] = {
 }
 
 
+# The keyword options each executor accepts (``executor_options`` of ``paretune.run``).
+EXECUTOR_OPTIONS: dict[str, tuple[str, ...]] = {
+    "inline": (),
+    "process": (),
+    "ray": ("address", "resources_per_trial", "checkpoint_path"),
+}
+
+
 def make_executor(name: str | Executor, *, n_workers: int, **options: Any) -> Executor:
-    """Build the executor ``name`` ("inline", "process" or "ray") or pass an instance through."""
+    """Build the executor ``name`` ("inline", "process" or "ray") or pass an instance through.
+
+    Raises:
+        ExecutorError: The name is unknown, an option does not apply to this executor, or
+            ``n_workers`` is more than the inline executor runs.
+    """
     if isinstance(name, Executor):
+        if options:
+            raise ExecutorError(
+                f"executor options {sorted(options)} were given with an executor instance; "
+                "pass them to its constructor instead"
+            )
         return name
     factory = EXECUTORS.get(name)
     if factory is None:
         raise ExecutorError(f"unknown executor {name!r}: choose one of {sorted(EXECUTORS)}")
+    unknown = sorted(set(options) - set(EXECUTOR_OPTIONS.get(name, ())))
+    if unknown:
+        accepted = ", ".join(EXECUTOR_OPTIONS.get(name, ())) or "none"
+        raise ExecutorError(
+            f"invalid executor option(s) {unknown} for executor {name!r}; it accepts: {accepted}"
+        )
     if name == "inline" and n_workers > 1:
         raise ExecutorError(
             f"the inline executor runs one trial at a time, but n_workers={n_workers}; "
@@ -45,6 +69,7 @@ def make_executor(name: str | Executor, *, n_workers: int, **options: Any) -> Ex
 
 __all__ = [
     "EXECUTORS",
+    "EXECUTOR_OPTIONS",
     "Evaluate",
     "Event",
     "Executor",

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from paretune.trial import Trial, TrialStatus
 
 Evaluate = Callable[[Trial], Mapping[str, Any]]
@@ -68,7 +70,7 @@ Event = Report | Outcome
 
 
 class Executor(abc.ABC):
-    """Runs jobs in workers. The driver calls ``submit`` while ``free_slots() > 0``, then ``poll``."""
+    """Runs jobs in workers. The driver calls ``submit`` while slots are free, then ``poll``."""
 
     name: str = "executor"
 
@@ -119,12 +121,16 @@ def evaluate_job(
     started = time.perf_counter()
     try:
         returned = evaluate(trial)
-    except Exception as error:  # noqa: BLE001 - a user's failure becomes a FAILED trial
+    except Exception as error:  # A user's failure becomes a FAILED trial.
+        duration = time.perf_counter() - started
+        # A failed trial is charged what it spent, so cost and fidelity budgets count it.
         return Outcome(
             trial_id=job.trial_id,
             attempt=job.attempt,
             status=TrialStatus.FAILED,
-            duration=time.perf_counter() - started,
+            cost=float(trial.cost) if trial.cost is not None else duration,
+            fidelity_spent=trial.fidelity_spent,
+            duration=duration,
             error_type=type(error).__name__,
             error_message=str(error) or type(error).__name__,
             traceback=traceback.format_exc(),
@@ -181,6 +187,21 @@ def _finite_values(returned: Mapping[Any, Any]) -> dict[str, float]:
         if math.isfinite(number):
             values[str(key)] = number
     return values
+
+
+def resident_memory_mb(pid: int) -> float:
+    """Return the resident memory of process ``pid`` and its child processes in MB (0 if gone)."""
+    try:
+        process = psutil.Process(pid)
+        total = process.memory_info().rss
+        for child in process.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:
+                continue
+    except psutil.Error:
+        return 0.0
+    return float(total) / 2**20
 
 
 def _json_safe_attrs(attrs: Mapping[str, Any]) -> dict[str, Any]:
