@@ -129,3 +129,13 @@ def test_trials_rejects_unknown_format(tmp_path: Path) -> None:
     result = paretune("trials", tmp_path, "--format", "xml")
     assert result.returncode == 2
     assert "invalid --format 'xml'" in result.stderr
+
+
+def test_all_trials_failing_exits_2(tmp_path: Path, space_file: Path) -> None:
+    result = paretune(
+        "run", "tests.helpers.objectives:quadratic", "--space", space_file, "--objective", "eror",
+        "--max-trials", "40", "--storage", tmp_path / "run", "--executor", "inline",
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert "10 consecutive trials failed" in result.stderr
+    assert "metric 'eror' is missing from the returned keys ['loss']" in result.stderr

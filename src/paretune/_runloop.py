@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -11,7 +12,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -89,6 +90,7 @@ class RunLoop:
         self.started = time.monotonic()
         self.stop_reason: str | None = None
         self._heartbeat_stop = threading.Event()
+        self._stopped = False
 
     # -- set-up -------------------------------------------------------------------------------
 
@@ -228,7 +230,10 @@ class RunLoop:
             with self.progress:
                 self._loop()
         except KeyboardInterrupt:
-            self._interrupt("the run was stopped while the trial ran")
+            # A second Ctrl-C (users press it twice) must not break the bookkeeping below.
+            with _sigint_ignored():
+                self._interrupt("the run was stopped while the trial ran")
+                self._stop(termination)
             raise
         except BaseException as error:
             self._interrupt_after_error(error)
@@ -238,7 +243,10 @@ class RunLoop:
         self._finish()
 
     def _stop(self, termination: _TerminationHandler) -> None:
-        """Shut the executor down and save pending reports, also after an error."""
+        """Shut the executor down and save pending reports, also after an error (once)."""
+        if self._stopped:
+            return
+        self._stopped = True
         try:
             self.executor.shutdown()
             self._flush_reports()
@@ -460,6 +468,7 @@ class RunLoop:
         limit = self.options.max_consecutive_failures
         if limit is not None and self.consecutive_failures >= limit and self.stop_reason is None:
             self.stop_reason = f"{limit} consecutive trials failed (max_consecutive_failures)"
+            self.study.stopped_by_failures = True
 
     def _flush_reports(self) -> None:
         if self.pending_reports:
@@ -500,9 +509,22 @@ class RunLoop:
 
     def _finish(self) -> None:
         reason = self.stop_reason or "budget spent"
+        self.study.stop_reason = reason
         self.storage.add_event("run_stopped", {"driver": self.driver_id, "reason": reason})
         logger.info("run finished: %s", reason)
         self.failures.log(logger)
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _exhausted_message(study: Study) -> str:

@@ -190,6 +190,12 @@ def run_command(
 
     study = guarded(action)
     print_status(study, Console())
+    if study.stopped_by_failures:
+        raise fail(
+            f"the run stopped: {study.stop_reason}; the failures are summarized above. Check "
+            "that the evaluation returns every --objective and --constraint metric, or debug it "
+            "with --executor inline"
+        )
 
 
 @app.command("status")

@@ -61,7 +61,7 @@ class Objective:
         if direction is None:
             raise ObjectiveError(
                 f"invalid direction {self.direction!r} for objective {self.name!r}: "
-                "use 'minimize' or 'maximize'"
+                "use 'minimize' or 'maximize' ('min' and 'max' work too)"
             )
         object.__setattr__(self, "direction", direction)
         if self.reference is not None and not math.isfinite(self.reference):

@@ -60,6 +60,10 @@ class Study:
         self._curves_loaded = False
         self.claimable_ids: set[int] = set()
         self.reference_id: int | None = None
+        # Set by the last ``optimize`` call of this object: why it stopped, and whether it stopped
+        # because trial after trial failed (a broken evaluation rather than a spent budget).
+        self.stop_reason: str | None = None
+        self.stopped_by_failures = False
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -177,7 +181,8 @@ class Study:
         return best_trial(self.final_trials(), match[0], self.constraints)
 
     def pareto_front(self) -> list[TrialRecord]:
-        """Return the feasible completed trials that no other one dominates, best first first.
+        """Return the feasible completed trials that no other one dominates, sorted by the first
+        objective.
 
         Only trials at the highest fidelity reached compete (see ``final_trials``).
         """

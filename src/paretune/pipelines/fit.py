@@ -142,6 +142,8 @@ def fit(
     space = build_space(loaded.kind, max_epochs=max_epochs, families=families,
                         image_shape=image_shape)  # fmt: skip
     reference = default_config(loaded.kind, families=families, image_shape=image_shape)
+    run_folder = Path(out) if out is not None else Path("runs") / Path(source).stem
+    check_same_data(run_folder, loaded.fingerprint)
 
     study = _run_search(
         PipelineEvaluation(spec, tuple(metric_names), max_epochs),
@@ -149,7 +151,7 @@ def fit(
         objective_tuple,
         constraint_tuple,
         budget_value,
-        out=Path(out) if out is not None else Path("runs") / Path(source).stem,
+        out=run_folder,
         seed=seed,
         n_workers=n_workers,
         reference=reference,
@@ -157,6 +159,7 @@ def fit(
         show_progress=show_progress,
     )
     front = study.pareto_front()
+    _warn_if_only_reference(study, max_epochs)
     test_metrics = {}
     for trial in front:
         test_metrics[trial.id], groups = score_on_test(study, trial, loaded, metric_names)
@@ -165,6 +168,39 @@ def fit(
         )
     study.set_metadata(test_metrics={str(k): v for k, v in test_metrics.items()})
     return FitResult(study, front, test_metrics, loaded)
+
+
+def _warn_if_only_reference(study: Any, max_epochs: int) -> None:
+    full = [t for t in study.final_trials() if t.fidelity == max_epochs]
+    if full and all(t.system_attrs.get("reference") for t in full):
+        shorter = len(study.trials) - len(full)
+        logger.warning(
+            "only the default configuration was trained to %d epochs; the other %d trial(s) "
+            "stopped at fewer epochs and do not count as found models. Raise --budget (for "
+            "example 5x) so that promising trials reach full training",
+            max_epochs,
+            shorter,
+        )
+
+
+def check_same_data(run_folder: Path, fingerprint: dict[str, Any]) -> None:
+    """Refuse to resume a run folder whose study searched other data.
+
+    Resuming is what makes an interrupted ``fit`` cheap to finish, but the models stored there
+    were trained on the data they recorded; mixing them with another dataset's would report
+    models that never saw the new rows.
+    """
+    if not (run_folder / "study.sqlite").exists():
+        return
+    from paretune.study import load_study
+
+    stored = load_study(run_folder).metadata.get("dataset", {})
+    if stored.get("sha256") != fingerprint.get("sha256"):
+        raise DataError(
+            f"the run folder {str(run_folder)!r} holds a study of other data "
+            f"({stored.get('source', 'unknown source')}, sha256 {str(stored.get('sha256'))[:12]}); "
+            "pass another --out folder, or delete that folder to start over"
+        )
 
 
 def _run_search(

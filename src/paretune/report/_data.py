@@ -114,8 +114,11 @@ def collect(study: Study) -> ReportData:
     feasible = {
         t.id for t in trials if is_valid_result(t, objectives) and is_feasible(t, constraints)
     }
-    front = pareto_front(trials, objectives, constraints)
-    best = {o.name: best_trial(trials, o, constraints) for o in objectives}
+    # Found models are those at the highest fidelity reached, as in Study.pareto_front, so the
+    # report and the command line name the same trials.
+    final = study.final_trials()
+    front = pareto_front(final, objectives, constraints)
+    best = {o.name: best_trial(final, o, constraints) for o in objectives}
     reference = next((t for t in trials if t.system_attrs.get("reference")), None)
     selections = study.events(SELECTION_EVENT)
     return ReportData(

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from paretune._errors import ParetuneError
-from paretune.objectives import is_feasible, is_valid_result, pareto_front
+from paretune.objectives import is_feasible, is_valid_result
 from paretune.report._data import SELECTION_EVENT
 from paretune.study import Study, load_study
 from paretune.trial import TrialStatus
@@ -62,7 +62,7 @@ def select(study: Study | str | Path, trial_id: int, why: str) -> dict[str, Any]
         raise ParetuneError(
             f"trial {trial.id} is infeasible: it violates {bounds}; select a feasible trial"
         )
-    front = pareto_front(opened.trials, opened.objectives, opened.constraints)
+    front = opened.pareto_front()
     if trial.id not in {t.id for t in front}:
         logger.warning(
             "trial %d is not Pareto-optimal: another feasible trial is at least as good in every "
