@@ -258,8 +258,7 @@ class RunLoop:
 
     def _loop(self) -> None:
         while True:
-            if self.stop_reason is None:
-                self._fill_slots()
+            self._fill_slots()
             if not self.in_flight:
                 if self.stop_reason is None:
                     self.stop_reason = "no trial could be started"
@@ -270,17 +269,46 @@ class RunLoop:
             self.progress.update(self.usage, self.tracker)
 
     def _fill_slots(self) -> None:
-        while self.executor.free_slots() > 0 and self.stop_reason is None:
+        while self.executor.free_slots() > 0:
+            # After a stop, only retries of trials whose worker died still run: they add no
+            # trial, and leaving them queued would leave the study with unfinished trials.
+            if self.stop_reason is not None and not self._pending_retries():
+                return
             self.usage.elapsed = time.monotonic() - self.started
             self.usage.trials = len(self.study.history)
             reason = self._budget_reason()
             if reason is not None:
-                self.stop_reason = reason
+                self.stop_reason = self.stop_reason or reason
                 return
             job = self._next_job()
             if job is None:
                 return
             self.executor.submit(job)
+
+    def _pending_retries(self) -> list[TrialRecord]:
+        records = self.study.records_by_id
+        candidates = (records[trial_id] for trial_id in sorted(self.study.claimable_ids))
+        return [
+            t
+            for t in candidates
+            if t.status is TrialStatus.PENDING and t.system_attrs.get("retries")
+        ]
+
+    def _fail_unrun_retries(self, reason: str) -> None:
+        """Record retries that the spent budget did not allow as FAILED with their last cause."""
+        retries = self._pending_retries()
+        if not retries:
+            return
+        with self.storage.transaction() as db:
+            for trial in retries:
+                cause = trial.system_attrs["retries"][-1]
+                message = f"{cause}; the retry did not run because the run stopped: {reason}"
+                self.storage.update_trial(
+                    db, trial.id, status=TrialStatus.FAILED, error_type="WorkerDied",
+                    error_message=message, finished_at=time.time(),
+                )  # fmt: skip
+        self.study.sync()
+        logger.warning("%d trial(s) whose worker died were not retried: %s", len(retries), reason)
 
     def _budget_reason(self) -> str | None:
         reference = self._reference_trial()
@@ -509,6 +537,7 @@ class RunLoop:
 
     def _finish(self) -> None:
         reason = self.stop_reason or "budget spent"
+        self._fail_unrun_retries(reason)
         self.study.stop_reason = reason
         self.storage.add_event("run_stopped", {"driver": self.driver_id, "reason": reason})
         logger.info("run finished: %s", reason)

@@ -15,8 +15,10 @@ import pytest
 # Set before Ray is imported here or in any driver process started by these tests.
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 # Ray 2.5x enables token authentication only for clusters it finds itself. A driver that joins by
-# an explicit address needs this setting to send the token of ``ray start``.
-os.environ.setdefault("RAY_AUTH_MODE", "token")
+# an explicit address needs this setting to send the token of ``ray start``. It goes only into the
+# environment of the processes started here: set in this process, it would make the in-process
+# Ray instances of other test modules expect a token that their clients do not send.
+RAY_SUBPROCESS_ENV = {**os.environ, "RAY_AUTH_MODE": "token"}
 
 RAY_START_TIMEOUT_S = 60.0
 
@@ -31,7 +33,9 @@ def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats",
         f"--temp-dir={temp_dir}",
     ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=RAY_SUBPROCESS_ENV
+    )
     address_file = temp_dir / "ray_current_cluster"
     deadline = time.monotonic() + RAY_START_TIMEOUT_S
     while not address_file.exists() or not address_file.read_text().strip():

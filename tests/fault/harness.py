@@ -60,7 +60,7 @@ class Driver:
                 [sys.executable, str(DRIVER_SCRIPT), str(self.folder / "settings.json")],
                 stdout=output,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**os.environ, "PYTHONUNBUFFERED": "1", "RAY_AUTH_MODE": "token"},
             )
 
     def kill(self, signum: int = signal.SIGKILL) -> None:
