@@ -105,6 +105,7 @@ def bench_workers(folder: Path, trials: int) -> dict[int, float]:
             storage=folder / f"workers-{workers}",
             max_trials=trials,
             n_workers=workers,
+            optimizer="random",
             show_progress=False,
         )
         seconds[workers] = time.perf_counter() - started

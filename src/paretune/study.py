@@ -75,9 +75,11 @@ class Study:
         """Read the trials changed since the last sync; return the changed records."""
         changed, revision = self.storage.fetch_trials(since_revision=self.storage.revision)
         self.storage.revision = revision
+        out_of_order = False
         for record in changed:
             known = self._by_id.get(record.id)
             if known is None:
+                out_of_order |= bool(self._records) and record.id < self._records[-1].id
                 self._by_id[record.id] = record
                 self._records.append(record)
             else:
@@ -85,7 +87,7 @@ class Study:
                 known.__dict__.update(record.__dict__)
                 known.learning_curve = curve
             self._index(record)
-        if changed and any(r.id < self._records[-1].id for r in changed[-1:]):
+        if out_of_order:
             self._records.sort(key=lambda t: t.id)
         return changed
 
