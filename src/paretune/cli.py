@@ -34,6 +34,7 @@ app = typer.Typer(
 logger = logging.getLogger("paretune")
 T = TypeVar("T")
 EXIT_USAGE = 2
+CONFIG_WIDTH = 120
 # Modules that add commands with ``register(app)``; each is optional, so the engine's commands
 # keep working in an installation without the pipeline or report extras.
 EXTENSION_MODULES = ("paretune._cli_fit", "paretune._cli_report", "paretune._cli_optimizers")
@@ -246,8 +247,15 @@ def trials_table(study: Study, trials: Sequence[TrialRecord], title: str) -> Tab
     for trial in trials:
         cells = [f"{trial.value(name):.6g}" for name in metrics]
         fidelity = "" if trial.fidelity is None else f"{trial.fidelity:g}"
-        table.add_row(str(trial.id), *cells, fidelity, _escape(json.dumps(trial.config)))
+        table.add_row(str(trial.id), *cells, fidelity, _escape(_short_config(trial.config)))
+    if any(len(json.dumps(t.config)) > CONFIG_WIDTH for t in trials):
+        table.caption = "configs shortened; 'paretune trials RUN --format json' lists them whole"
     return table
+
+
+def _short_config(config: dict[str, Any]) -> str:
+    text = json.dumps(config)
+    return text if len(text) <= CONFIG_WIDTH else text[: CONFIG_WIDTH - 1] + "…"
 
 
 @app.command("trials")
