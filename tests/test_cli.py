@@ -106,6 +106,7 @@ def test_bad_run_arguments_exit_2(
     result = paretune(*arguments, "--space", space_file, "--storage", tmp_path / "run")
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
+    assert not (tmp_path / "run" / "study.sqlite").exists()
 
 
 def test_bad_space_file_exits_2(tmp_path: Path) -> None:

@@ -85,6 +85,9 @@ def fit_command(
         list[str] | None,
         typer.Option(help="Model family to search (repeatable): mlp, resnet, cnn, resnet_cnn."),
     ] = None,
+    optimizer: Annotated[
+        str, typer.Option(help="auto, or an optimizer name such as random, asha or priorband.")
+    ] = "auto",
     progress: Annotated[bool, typer.Option(help="Show the live progress display.")] = True,
 ) -> None:
     """Search PyTorch pipelines jointly on a dataset and print the Pareto front."""
@@ -106,6 +109,7 @@ def fit_command(
             seed=seed,
             max_epochs=max_epochs,
             families=family,
+            optimizer=optimizer,
             show_progress=progress and sys.stderr.isatty(),
         )
     )

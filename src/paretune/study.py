@@ -14,7 +14,14 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from paretune._errors import BudgetError, ParetuneError, SpaceError, StudyMismatchError
+from paretune._errors import (
+    BudgetError,
+    ExecutorError,
+    OptimizerError,
+    ParetuneError,
+    SpaceError,
+    StudyMismatchError,
+)
 from paretune.objectives import (
     Constraint,
     Objective,
@@ -501,6 +508,7 @@ def run(
             "no budget given: pass at least one of max_trials, max_cost, max_time, "
             "max_fidelity_total or max_reference_runs"
         )
+    _check_names(optimizer, executor)
     study = create_study(
         space,
         objectives=objectives,
@@ -529,3 +537,16 @@ def run(
         show_progress=show_progress,
         executor_options=executor_options,
     )
+
+
+def _check_names(optimizer: str, executor: str | Executor) -> None:
+    """Reject unknown optimizer and executor names before the study folder is created."""
+    from paretune.executors import EXECUTORS
+    from paretune.optimizers import OPTIMIZERS
+
+    if optimizer != "auto" and optimizer not in OPTIMIZERS:
+        raise OptimizerError(
+            f"unknown optimizer {optimizer!r}: choose 'auto' or one of {sorted(OPTIMIZERS)}"
+        )
+    if isinstance(executor, str) and executor not in EXECUTORS:
+        raise ExecutorError(f"unknown executor {executor!r}: choose one of {sorted(EXECUTORS)}")

@@ -94,6 +94,7 @@ def fit(
     seed: int = 0,
     max_epochs: int = DEFAULT_MAX_EPOCHS,
     families: Sequence[str] | None = None,
+    optimizer: str = "auto",
     show_progress: bool | None = None,
 ) -> FitResult:
     """Search the built-in PyTorch pipeline jointly and return the Pareto front.
@@ -114,6 +115,7 @@ def fit(
         seed: Seed of the split, the optimizer and every trial.
         max_epochs: The largest fidelity (epochs of a full run).
         families: Model families to search; default: all that fit the data.
+        optimizer: "auto" or a registered optimizer name such as "random" or "asha".
         show_progress: Show the progress display (default: when stderr is a terminal).
 
     Raises:
@@ -157,6 +159,7 @@ def fit(
         reference=reference,
         metadata={"dataset": loaded.fingerprint, "max_epochs": max_epochs},
         show_progress=show_progress,
+        optimizer=optimizer,
     )
     front = study.pareto_front()
     _warn_if_only_reference(study, max_epochs)
@@ -216,6 +219,7 @@ def _run_search(
     reference: dict[str, Any],
     metadata: dict[str, Any],
     show_progress: bool | None,
+    optimizer: str = "auto",
 ) -> Any:
     from paretune.study import run
 
@@ -226,6 +230,7 @@ def _run_search(
         constraints=constraints,
         storage=out,
         reference_config=reference,
+        optimizer=optimizer,
         n_workers=n_workers,
         seed=seed,
         metadata=metadata,
