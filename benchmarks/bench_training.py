@@ -26,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from paretune.pipelines.data import Dataset, DatasetSpec, load_dataset
+from paretune.pipelines.data import ADULT_COLUMNS, Dataset, DatasetSpec, load_dataset
 from paretune.pipelines.evaluation import prepare_inputs
 from paretune.pipelines.models import attach_generator, build_model
 from paretune.pipelines.search_space import DEFAULT_MAX_EPOCHS, default_config
@@ -37,11 +37,6 @@ from paretune.pipelines.training import (
     predict_probabilities,
 )
 
-ADULT_COLUMNS = [
-    "age", "workclass", "fnlwgt", "education", "education-num", "marital-status", "occupation",
-    "relationship", "race", "sex", "capital-gain", "capital-loss", "hours-per-week",
-    "native-country", "income",
-]  # fmt: skip
 THROUGHPUT_EPOCHS = 10
 THROUGHPUT_ROUNDS = 5
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from paretune.budget import Budget
-from paretune.pipelines.data import DatasetSpec, load_dataset
+from paretune.pipelines.data import ADULT_COLUMNS, DatasetSpec, load_dataset
 from paretune.pipelines.evaluation import PipelineEvaluation
 from paretune.pipelines.fit import parse_objectives
 from paretune.pipelines.search_space import DEFAULT_MAX_EPOCHS, build_space, default_config
@@ -34,24 +34,6 @@ from paretune.study import run
 
 sys.path.insert(0, str(Path(__file__).parent))
 from analysis import curve_from_trace, markdown_summary, plot_curves
-
-ADULT_COLUMNS = (
-    "age",
-    "workclass",
-    "fnlwgt",
-    "education",
-    "education-num",
-    "marital-status",
-    "occupation",
-    "relationship",
-    "race",
-    "sex",
-    "capital-gain",
-    "capital-loss",
-    "hours-per-week",
-    "native-country",
-    "income",
-)
 
 
 def dataset_spec(name: str, data_root: Path, seed: int) -> DatasetSpec:

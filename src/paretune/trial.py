@@ -18,8 +18,9 @@ CHECKPOINT_FILE = "checkpoint.pt"
 class TrialStatus(enum.StrEnum):
     """Life cycle of a trial.
 
-    PENDING trials are queued (enqueued by the user or waiting for a re-run); RUNNING trials are
-    dispatched; the rest are final, except INTERRUPTED, which a resumed study runs again in place.
+    PENDING trials are queued, because the user enqueued them or they wait for a re-run. RUNNING
+    trials are dispatched. The rest are final, except INTERRUPTED, which a resumed study runs
+    again in place.
     """
 
     PENDING = "PENDING"
@@ -44,8 +45,8 @@ _FINISHED = frozenset(
 class TrialRecord:
     """One stored trial: its suggestion, its outcome and its bookkeeping.
 
-    ``values`` holds every metric the evaluation returned (objectives, constraints and extras), all
-    finite; a trial whose objective was missing or not finite is FAILED and keeps the reason in
+    ``values`` contains every finite metric the evaluation returned (objectives, constraints and
+    extras). A trial whose objective was missing or not finite is FAILED and keeps the reason in
     ``error_message``. ``fidelity_spent`` is the fidelity actually trained: the difference to the
     parent's fidelity when the trial continued from its parent's checkpoint.
     """
@@ -95,7 +96,7 @@ class Trial:
         fidelity: The fidelity to train to (for example epochs), or None when the space has none.
         dir: This trial's folder for checkpoints and artifacts; it exists.
         parent_id: The trial this one continues from after a promotion, or None.
-        parent_dir: The parent's folder, which holds its checkpoint, or None.
+        parent_dir: The parent's folder, which contains its checkpoint, or None.
         parent_fidelity: The fidelity the parent was trained to, or None.
         seed: A seed derived from the study seed and the trial id.
         cost: Set it to charge a cost other than the measured wall seconds.
@@ -178,8 +179,8 @@ class Trial:
         """Load the parent's checkpoint, or return None when there is no parent or no checkpoint.
 
         A successful load marks this trial as continued, so it is charged only the fidelity it adds
-        to the parent's. The file is loaded with ``weights_only=False`` because it holds optimizer
-        and random states written by this study, not third-party files.
+        to the parent's. The file is loaded with ``weights_only=False`` because it contains
+        optimizer and random states written by this study, not third-party files.
         """
         if self.parent_dir is None:
             return None

@@ -26,7 +26,9 @@ def test_same_data_may_resume(tmp_path: Path) -> None:
 
 def test_other_data_is_refused(tmp_path: Path) -> None:
     make_run(tmp_path / "run", "abc123")
-    with pytest.raises(pt.DataError, match=r"holds a study of other data \(a.csv, sha256 abc123\)"):
+    with pytest.raises(
+        pt.DataError, match=r"contains a study of other data \(a.csv, sha256 abc123\)"
+    ):
         check_same_data(tmp_path / "run", {"sha256": "def456"})
 
 

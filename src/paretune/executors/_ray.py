@@ -110,7 +110,7 @@ class RayExecutor(Executor):
     """Run each trial as a Ray task with the requested resources, ``n_workers`` at a time.
 
     Without ``address`` (and without ``RAY_ADDRESS``), a private single-node Ray instance is
-    started and shut down with the executor; ``address="auto"`` joins a cluster
+    started and shut down with the executor. ``address="auto"`` joins a cluster
     started with ``ray start``, and ``"HOST:PORT"`` joins a given head node. An instance that is
     already initialized in this process is used as it is and left running.
 

@@ -16,7 +16,7 @@ from paretune.trial import TrialRecord
 
 @dataclass(frozen=True)
 class Problem:
-    """The study as an optimizer sees it: space, objectives, seed and budget, but no storage."""
+    """The study as an optimizer receives it: space, objectives, seed and budget, no storage."""
 
     space: Space
     objectives: tuple[Objective, ...]

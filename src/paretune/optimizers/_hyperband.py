@@ -1,7 +1,7 @@
 """Multi-fidelity schedules: successive halving, Hyperband, ASHA and asynchronous Hyperband.
 
-Every schedule is recomputed from the trial history at each ``ask``: a trial's bracket and rung
-are stored in its ``system_attrs["optimizer"]``, and a promotion is a new trial whose
+Every schedule is recomputed from the trial history at each ``ask``. A trial's bracket and rung
+are stored in its ``system_attrs["optimizer"]``. A promotion is a new trial whose
 ``parent_id`` is the promoted trial, so it continues from the parent's checkpoint and is charged
 only the extra fidelity. Rankings within a rung put feasible results first (by the objective, or
 by non-dominated sorting with several objectives, as in multi-objective ASHA), so an infeasible
@@ -50,7 +50,7 @@ MIN_AGREEMENT_SHARE = 0.05
 
 @dataclass
 class _State:
-    """What the history says about the schedule, rebuilt at every ``ask``."""
+    """The schedule's state as derived from the history, rebuilt at every ``ask``."""
 
     members: dict[tuple[int, int], list[TrialRecord]]
     promoted: set[int]

@@ -5,7 +5,13 @@ Example:
     >>> result = fit(dataset="digits", objectives=["error", "latency_ms"], budget="3x")
 """
 
-from paretune.pipelines.data import BUILTIN_DATASETS, Dataset, DatasetSpec, load_dataset
+from paretune.pipelines.data import (
+    ADULT_COLUMNS,
+    BUILTIN_DATASETS,
+    Dataset,
+    DatasetSpec,
+    load_dataset,
+)
 from paretune.pipelines.evaluation import PipelineEvaluation
 from paretune.pipelines.export import TrainedPipeline, export_trial, predict_file
 from paretune.pipelines.fit import FitResult, fit
@@ -16,6 +22,7 @@ from paretune.pipelines.sklearn import ParetuneClassifier
 from paretune.pipelines.training import Trainer, TrainingSettings
 
 __all__ = [
+    "ADULT_COLUMNS",
     "BUILTIN_DATASETS",
     "FAMILIES",
     "METRICS",

@@ -27,6 +27,14 @@ logger = logging.getLogger(__name__)
 DataKind = Literal["tabular", "image"]
 
 BUILTIN_DATASETS = ("digits", "breast_cancer", "wine", "mnist1d")
+
+# Column names of the UCI Adult files (adult.data, adult.test), which have no header row; pass
+# them as ``columns`` (or ``--columns`` joined by commas) to read those files.
+ADULT_COLUMNS = (
+    "age", "workclass", "fnlwgt", "education", "education-num", "marital-status", "occupation",
+    "relationship", "race", "sex", "capital-gain", "capital-loss", "hours-per-week",
+    "native-country", "income",
+)  # fmt: skip
 TEXT_SEPARATORS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 SNIFFED_SUFFIXES = (".data", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")

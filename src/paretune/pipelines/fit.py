@@ -187,10 +187,10 @@ def _warn_if_only_reference(study: Any, max_epochs: int) -> None:
 
 
 def check_same_data(run_folder: Path, fingerprint: dict[str, Any]) -> None:
-    """Refuse to resume a run folder whose study searched other data.
+    """Reject a run folder whose study searched other data.
 
-    Resuming is what makes an interrupted ``fit`` cheap to finish, but the models stored there
-    were trained on the data they recorded; mixing them with another dataset's would report
+    Resuming makes an interrupted ``fit`` cheap to finish. But the models stored there were
+    trained on the data they recorded, so mixing them with another dataset's models would report
     models that never saw the new rows.
     """
     if not (run_folder / "study.sqlite").exists():
@@ -200,7 +200,7 @@ def check_same_data(run_folder: Path, fingerprint: dict[str, Any]) -> None:
     stored = load_study(run_folder).metadata.get("dataset", {})
     if stored.get("sha256") != fingerprint.get("sha256"):
         raise DataError(
-            f"the run folder {str(run_folder)!r} holds a study of other data "
+            f"the run folder {str(run_folder)!r} contains a study of other data "
             f"({stored.get('source', 'unknown source')}, sha256 {str(stored.get('sha256'))[:12]}); "
             "pass another --out folder, or delete that folder to start over"
         )

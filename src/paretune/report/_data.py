@@ -28,7 +28,7 @@ SELECTION_EVENT = "selection"
 
 @dataclass(frozen=True)
 class Unavailable:
-    """Why an analysis or a figure could not be made, in a sentence for the reader."""
+    """The reason an analysis or a figure could not be made, as a sentence for the reader."""
 
     reason: str
 
@@ -164,7 +164,7 @@ def is_number(value: object) -> bool:
 def category_order(parameter: Parameter) -> list[Any]:
     """Return the choices of a categorical in display order.
 
-    Numeric choices are shown in numeric order (``[64, 16, 32]`` as 16, 32, 64); choices of
+    Numeric choices are shown in numeric order (``[64, 16, 32]`` as 16, 32, 64). Choices of
     other or mixed types keep the order in which the space declares them.
     """
     if isinstance(parameter, Constant):

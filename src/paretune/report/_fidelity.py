@@ -25,7 +25,7 @@ from paretune.report._data import Unavailable
 from paretune.trial import TrialRecord, TrialStatus
 
 MIN_SHARED = 3
-"""Fewest configurations seen at both fidelities for which a correlation is computed."""
+"""Minimum number of configurations seen at both fidelities for a correlation to be computed."""
 MAX_LEVELS = 6
 
 

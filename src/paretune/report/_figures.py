@@ -160,7 +160,7 @@ def scatter_matrix(data: ReportData) -> go.Figure:
 def parallel_coordinates(data: ReportData) -> go.Figure:
     """Draw one line per trial across all objectives; red lines are Pareto-optimal."""
     trials = data.completed_with_values()
-    codes = [2.0 if t.id in data.pareto else 1.0 if data.is_feasible(t) else 0.0 for t in trials]
+    codes = [_trial_code(data, t) for t in trials]
     dimensions = []
     for objective in data.objectives:
         values = [t.value(objective.name) for t in trials]
@@ -345,7 +345,16 @@ def learning_curves(data: ReportData, metric: str) -> go.Figure:
     return fig
 
 
+def _trial_code(data: ReportData, trial: TrialRecord) -> float:
+    """Return 2 for a Pareto-optimal trial, 1 for another feasible one and 0 otherwise."""
+    if trial.id in data.pareto:
+        return 2.0
+    if data.is_feasible(trial):
+        return 1.0
+    return 0.0
+
+
 def _is_log_spaced(steps: Sequence[float]) -> bool:
-    """Whether the steps span more than two decades, where a log axis reads better."""
+    """Tell whether the steps span more than two decades, where a log axis reads better."""
     positive = [s for s in steps if s > 0]
     return bool(positive) and len(positive) == len(steps) and max(positive) / min(positive) > 100

@@ -56,7 +56,7 @@ def importance_bars(importance: Importance) -> go.Figure:
 
 
 def _clipped_spread(importance: Importance, order: list[int]) -> dict[str, object]:
-    """One standard deviation across trees, cut at 0 and 1 because the values are shares."""
+    """Return error bars of one standard deviation across trees, cut at 0 and 1 (shares)."""
     means = importance.main_effects[order]
     spread = importance.main_effects_std[order]
     return {
@@ -69,7 +69,7 @@ def _clipped_spread(importance: Importance, order: list[int]) -> dict[str, objec
 
 
 def partial_dependence_figure(importance: Importance) -> go.Figure:
-    """One panel per most important parameter: the forest's mean prediction and its spread."""
+    """Draw one panel per most important parameter: the forest's mean prediction and spread."""
     panels = importance.partial_dependence
     fig = make_subplots(
         rows=1,

@@ -81,7 +81,7 @@ def key_value_table(rows: Iterable[Sequence[Any]]) -> Markup:
 
 
 def note(text: Any, *, kind: str = "missing") -> Markup:
-    """A boxed remark: ``missing`` says what the report cannot show and why, ``warning`` alerts."""
+    """Render a boxed remark: ``missing`` for what the report cannot show, ``warning`` to alert."""
     return tag("p", text, class_=f"note {kind}")
 
 
@@ -106,7 +106,7 @@ PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "scrollZoom": False}
 
 
 def figure(fig: go.Figure, figure_id: str, *, height: int = 460) -> Markup:
-    """Embed a plotly figure; the page holds plotly.js once, so the figure holds none.
+    """Embed a plotly figure without plotly.js, which the page contains once.
 
     plotly escapes ``<``, ``>`` and ``/`` in the figure's JSON, so no text in the data can end
     the script element.

@@ -180,7 +180,7 @@ def leaf_boxes(estimator: Any, n_features: int) -> LeafBoxes:
     upper = np.full((n_nodes, n_features), np.inf)
     thresholds: list[list[float]] = [[] for _ in range(n_features)]
     leaves = []
-    # scikit-learn numbers children after their parent, so one pass in id order sees every
+    # scikit-learn numbers children after their parent, so one pass in id order reaches every
     # parent's bounds before its children's.
     for node in range(n_nodes):
         left, right = tree.children_left[node], tree.children_right[node]
@@ -388,5 +388,5 @@ def local_importance(
 
 
 def numeric_axis(values: Sequence[Any]) -> bool:
-    """Whether partial-dependence values can share a numeric axis."""
+    """Tell whether partial-dependence values can share a numeric axis."""
     return all(is_number(v) for v in values)

@@ -22,7 +22,7 @@ CPU_INFO = Path("/proc/cpuinfo")
 
 
 def cpu_name() -> str:
-    """Return the CPU model name (from /proc/cpuinfo on Linux), or what ``platform`` knows."""
+    """Return the CPU model name (from /proc/cpuinfo on Linux), or what ``platform`` reports."""
     try:
         for line in CPU_INFO.read_text().splitlines():
             if line.startswith("model name"):

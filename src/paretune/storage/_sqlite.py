@@ -86,8 +86,8 @@ class SQLiteStorage:
     """A study folder: ``study.sqlite`` (WAL mode) and ``trials/<id>/`` folders.
 
     Every state change runs in one ``BEGIN IMMEDIATE`` transaction, retried with exponential
-    backoff while another process holds the write lock. Readers never wait for writers, because
-    WAL lets them read the last committed state.
+    backoff while another process holds the write lock. Readers of a file whose schema is current
+    do not wait for writers, because WAL lets them read the last committed state.
     """
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
