@@ -131,6 +131,14 @@ def test_good_prior_helps_and_bad_prior_costs_little() -> None:
         ({"x": pt.Float(0, 1), "e": pt.Fidelity(1, 27)}, ("loss",), {}, "async_hyperband"),
         ({"x": pt.Float(0, 1, prior=0.2), "e": pt.Fidelity(1, 27)}, ("loss",), {}, "priorband"),
         ({"x": pt.Float(0, 1), "e": pt.Fidelity(1, 27)}, ("a", "b"), {}, "mo_asha"),
+        ({"x": pt.Float(0, 1, prior=0.2), "e": pt.Fidelity(1, 27)}, ("loss",),
+         {"max_reference_runs": 5}, "tpe"),
+        ({"x": pt.Float(0, 1, prior=0.2), "e": pt.Fidelity(1, 27)}, ("a", "b"),
+         {"max_reference_runs": 3}, "tpe"),
+        ({"x": pt.Float(0, 1, prior=0.2), "e": pt.Fidelity(1, 27)}, ("loss",),
+         {"max_reference_runs": 8}, "priorband"),
+        ({"x": pt.Float(0, 1), "e": pt.Fidelity(1, 27)}, ("loss",),
+         {"max_reference_runs": 5}, "async_hyperband"),
         ({"x": pt.Integer(1, 4)}, ("loss",), {}, "random"),
         ({"x": pt.Float(0, 1)}, ("loss",), {"max_trials": 50}, "gp"),
         ({"x": pt.Float(0, 1)}, ("loss",), {"max_trials": 500}, "tpe"),
@@ -140,9 +148,10 @@ def test_good_prior_helps_and_bad_prior_costs_little() -> None:
         ({"x": pt.Float(0, 1)}, ("a", "b"), {"max_trials": 200}, "tpe"),
         ({"x": pt.Float(0, 1)}, ("a", "b"), {"max_trials": 2000}, "nsga2"),
     ],
-    ids=["fidelity", "fidelity-priors", "fidelity-multi", "small-finite", "small-budget",
-         "large-budget", "open-budget", "many-workers", "multi-small", "multi-medium",
-         "multi-large"],
+    ids=["fidelity", "fidelity-priors", "fidelity-multi", "few-runs-priors",
+         "few-runs-priors-multi", "ten-runs-priors", "few-runs-no-priors", "small-finite",
+         "small-budget", "large-budget", "open-budget", "many-workers", "multi-small",
+         "multi-medium", "multi-large"],
 )  # fmt: skip
 def test_auto_rules(space: dict, objectives: tuple, options: dict, expected: str) -> None:
     name, _, reason = choose_optimizer(make_problem(space, objectives=objectives, **options))
@@ -192,3 +201,16 @@ def test_failed_trials_rank_last() -> None:
     suggestion = optimizer.ask(history, 12)
     assert suggestion is not None
     assert suggestion.info["sampler"] == "tpe"
+
+
+def test_auto_few_runs_full_fidelity(tmp_path: Any) -> None:
+    space = {"x": pt.Float(0, 1, prior=0.4), "epochs": pt.Fidelity(1, 27)}
+    study = pt.run(curve_loss, space, objectives=["loss"], storage=tmp_path / "s",
+                   reference_config={"x": 0.4}, max_reference_runs=5, executor="inline",
+                   seed=0)  # fmt: skip
+    assert study.optimizer_info["name"] == "tpe"
+    assert "5 reference runs" in study.optimizer_info["reason"]
+    assert len(study.trials) >= 5
+    assert {t.fidelity for t in study.trials} == {27}
+    # Draws from the prior (sd 0.25 in unit space at medium confidence) stay near it.
+    assert np.median([abs(t.config["x"] - 0.4) for t in study.trials]) < 0.3

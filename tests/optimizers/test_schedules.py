@@ -207,3 +207,32 @@ def test_rung_disagreement_shifts_brackets() -> None:
         trial_id += 1
     assert bases
     assert 0 not in bases
+
+
+def test_priorband_model_skips_lone_result() -> None:
+    """TPE is fitted on the highest rung with enough results, not on a lone top result."""
+    problem = make_problem({"x": pt.Float(0, 1, prior=0.0), "epochs": pt.Fidelity(1, 27)})
+    optimizer, _ = make_optimizer("priorband", problem)
+    history = []
+    for i in range(12):  # rung 0 of the most exploratory bracket (s = 3)
+        history.append(completed(i + 1, {"x": i / 12}, {"loss": i / 12}, fidelity=1,
+                                 info={"bracket": 3, "rung": 0}))  # fmt: skip
+    for i in range(4):  # its best four, promoted to rung 1
+        history.append(completed(13 + i, {"x": i / 12}, {"loss": i / 12}, fidelity=3,
+                                 parent_id=i + 1, info={"bracket": 3, "rung": 1}))  # fmt: skip
+    history.append(completed(17, {"x": 0.0}, {"loss": 0.0}, fidelity=9, parent_id=13,
+                             info={"bracket": 3, "rung": 2}))  # fmt: skip
+    samplers: collections.Counter[str] = collections.Counter()
+    for trial_id in range(18, 38):
+        suggestion = optimizer.ask(history, trial_id)
+        assert suggestion is not None and suggestion.parent_id is None
+        samplers[suggestion.info.get("sampler")] += 1
+    assert samplers["tpe"] >= 5, samplers
+
+
+def test_priorband_brackets_stay_fixed() -> None:
+    problem = make_problem({"x": pt.Float(0, 1, prior=0.5), "epochs": pt.Fidelity(1, 27)})
+    assert not make_optimizer("priorband", problem)[0].settings()["adapt_to_rung_agreement"]
+    assert make_optimizer("async_hyperband", problem)[0].settings()["adapt_to_rung_agreement"]
+    custom = make_optimizer("priorband", problem, {"adapt_to_rung_agreement": True})[0]
+    assert custom.settings()["adapt_to_rung_agreement"]

@@ -235,3 +235,18 @@ def test_neighbour_bad_scale(scale: object, rng: np.random.Generator) -> None:
     space = Space({"x": Float(0.0, 1.0)})
     with pytest.raises(SpaceError, match=r"scale must be a number > 0"):
         space.neighbour({"x": 0.5}, rng, scale=scale)  # type: ignore[arg-type]
+
+
+def test_neighbour_rate_probability(rng: np.random.Generator) -> None:
+    space = Space({"x": Float(0.0, 1.0), "y": Float(0.0, 1.0)})
+    moves = [space.neighbour({"x": 0.5, "y": 0.5}, rng, scale=0.2, rate=0.3) for _ in range(2000)]
+    for name in ("x", "y"):
+        moved = np.mean([move[name] != 0.5 for move in moves])
+        assert moved == pytest.approx(0.3, abs=0.04)
+
+
+@pytest.mark.parametrize("rate", [0.0, 1.5, -0.2, float("nan"), True])
+def test_neighbour_bad_rate(rate: object, rng: np.random.Generator) -> None:
+    space = Space({"x": Float(0.0, 1.0)})
+    with pytest.raises(SpaceError, match=r"rate must be a number in \(0, 1\]"):
+        space.neighbour({"x": 0.5}, rng, scale=0.1, rate=rate)  # type: ignore[arg-type]

@@ -55,17 +55,22 @@ def choose_optimizer(problem: Problem) -> tuple[str, dict[str, Any], str]:
     The rules, first match wins (the reason names the rule and is logged and stored with the
     study):
 
-    1. A fidelity and several objectives: "mo_asha" (promotion by non-dominated sorting, TPE
+    1. A fidelity, priors and a budget of at most 5 reference runs (``max_reference_runs``):
+       "tpe" at full fidelity (draws from the prior, then TPE weighted by it), because such a
+       budget buys only a few full trainings.
+    2. A fidelity and several objectives: "mo_asha" (promotion by non-dominated sorting, TPE
        on random scalarizations for new configurations).
-    2. A fidelity and priors: "priorband" (asynchronous Hyperband with the PriorBand-style mix
+    3. A fidelity and priors: "priorband" (asynchronous Hyperband with the PriorBand-style mix
        of prior, incumbent-local, uniform and TPE proposals).
-    3. A fidelity: "async_hyperband" with TPE fitted on the highest rung with enough results.
-    4. A finite space of at most 64 configurations: "random" (every configuration once).
-    5. Several objectives: "ehvi" (qLogNEHVI) for max_trials <= 60 and at most 4 workers;
+    4. A fidelity: "async_hyperband" with TPE fitted on the highest rung with enough results.
+       Rules 2-4 keep only the top three rungs of the ladder for budgets of at most 10
+       reference runs.
+    5. A finite space of at most 64 configurations: "random" (every configuration once).
+    6. Several objectives: "ehvi" (qLogNEHVI) for max_trials <= 60 and at most 4 workers;
        "nsga2" for max_trials >= 1000; otherwise "tpe" on random ParEGO scalarizations.
-    6. One objective, max_trials <= 100 and at most 4 workers: "gp" (log expected
+    7. One objective, max_trials <= 100 and at most 4 workers: "gp" (log expected
        improvement, piBO-weighted with priors).
-    7. Otherwise: "tpe" (piBO-weighted with priors).
+    8. Otherwise: "tpe" (piBO-weighted with priors).
 
     Example:
         >>> from paretune.objectives import Objective

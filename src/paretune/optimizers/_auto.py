@@ -26,6 +26,9 @@ SHORT_LADDER_REFERENCE_RUNS = 10
 SHORT_LADDER_RUNGS = 3
 """Rungs kept for such budgets: for 27 epochs and eta 3, rungs at 3, 9 and 27."""
 
+PRIOR_SAMPLING_REFERENCE_RUNS = 5
+"""Up to this many reference runs, a space with priors is searched at full fidelity only."""
+
 Choice = tuple[str, dict[str, Any], str]
 
 
@@ -62,6 +65,9 @@ def choose(problem: Problem) -> Choice:
 
 
 def _choose_multi_fidelity(problem: Problem) -> Choice:
+    runs = problem.max_reference_runs
+    if problem.space.has_prior and runs is not None and runs <= PRIOR_SAMPLING_REFERENCE_RUNS:
+        return _prior_sampling(runs)
     name, settings, reason = _multi_fidelity_schedule(problem)
     short = _short_ladder(problem)
     if short is not None:
@@ -71,6 +77,26 @@ def _choose_multi_fidelity(problem: Problem) -> Choice:
             f"{short:g} so that several trials can reach full fidelity"
         )
     return name, settings, reason
+
+
+def _prior_sampling(runs: float) -> Choice:
+    """Return TPE at full fidelity, which starts with draws from the expert prior.
+
+    A budget of a few reference runs pays for only a few full trainings. A ladder spends much
+    of it on short trials, and in the built-in pipeline it finished only one or two models.
+    Draws from the prior cost about as much as the default configuration. So most of the
+    budget buys full models near a configuration that is known to work. TPE weighted by the
+    prior (piBO) takes over once it has enough results.
+    """
+    return (
+        "tpe",
+        {},
+        (
+            f"a fidelity, expert priors and a budget of {runs:g} reference runs (at most "
+            f"{PRIOR_SAMPLING_REFERENCE_RUNS}): full-fidelity trials drawn from the prior, then "
+            "TPE weighted by the priors (piBO), so the budget buys finished models"
+        ),
+    )
 
 
 def _short_ladder(problem: Problem) -> int | float | None:

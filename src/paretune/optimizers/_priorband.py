@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from paretune.optimizers._base import Problem
-from paretune.optimizers._priors import local_scale, priorband_weights
+from paretune.optimizers._priors import MUTATION_RATE, MUTATION_SD, priorband_weights
 from paretune.optimizers._ranking import order_best_first
 from paretune.optimizers._samplers import Config, Sampler, SampleRequest, TPESampler
 
@@ -44,6 +44,14 @@ class PriorBandSampler(Sampler):
         super().__init__(problem)
         self.model_share = model_share
         self.model = TPESampler(problem, use_priors=True)
+
+    @property
+    def n_min(self) -> int:
+        """Return the number of results that the model rung needs before TPE proposes.
+
+        The schedule reads it to pick the highest rung with that many results.
+        """
+        return self.model.n_min
 
     def propose(self, request: SampleRequest) -> tuple[Config | None, dict[str, Any]]:
         space = self.problem.space
@@ -80,7 +88,7 @@ class PriorBandSampler(Sampler):
     ) -> tuple[Config | None, dict[str, Any]]:
         space = self.problem.space
         for _ in range(_LOCAL_TRIES):
-            config = space.neighbour(incumbent, request.rng, scale=local_scale(request.rng))
+            config = space.neighbour(incumbent, request.rng, scale=MUTATION_SD, rate=MUTATION_RATE)
             if space.config_key(config) not in request.seen:
                 return config, {"sampler": "incumbent"}
         return self.random(request)

@@ -7,7 +7,8 @@ acquisition gains ``(beta / n) * log pi(x)``, so a wrong prior is forgotten as d
 
 PriorBand (Mallik et al. 2023, "PriorBand: Practical Hyperparameter Optimization in the Age of
 Deep Learning", NeurIPS) draws each new configuration from one of three sources: the prior, a
-perturbation of the incumbent, or the uniform distribution. The uniform share is
+mutation of the incumbent (each hyperparameter moves with probability 0.5), or the uniform
+distribution. The uniform share is
 ``1 / (1 + eta**r)`` for a bracket that starts at rung ``r``. The rest is split between the prior
 and the incumbent in proportion to the rank-weighted likelihood of the best results of the
 highest well-filled rung under each of them. So a misleading prior loses its share once the
@@ -32,8 +33,11 @@ DEFAULT_PIBO_BETA = 10.0
 INCUMBENT_SD = 0.15
 """Standard deviation in unit space of the incumbent's Gaussian in the PriorBand weighting."""
 
-LOCAL_SCALES = (0.03, 0.08, 0.2)
-"""Unit-space step sizes of incumbent-local samples, one drawn per sample."""
+MUTATION_RATE = 0.5
+"""Probability that an incumbent-local sample moves each hyperparameter (PriorBand's mutation)."""
+
+MUTATION_SD = 0.25
+"""Unit-space standard deviation of a moved hyperparameter in an incumbent-local sample."""
 
 
 def pibo_exponent(beta: float, n_observations: int) -> float:
@@ -140,8 +144,3 @@ def priorband_weights(
 def _gaussian_log_norm(unit: NDArray[np.float64]) -> NDArray[np.float64]:
     active = (~np.isnan(unit)).sum(axis=1)
     return np.asarray(active * math.log(INCUMBENT_SD * math.sqrt(2 * math.pi)), dtype=float)
-
-
-def local_scale(rng: np.random.Generator) -> float:
-    """Draw the unit-space step size of one incumbent-local sample."""
-    return float(LOCAL_SCALES[int(rng.integers(len(LOCAL_SCALES)))])

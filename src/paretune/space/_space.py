@@ -228,14 +228,20 @@ class Space(Mapping[str, Parameter]):
         return [self.decode(row) for row in points]
 
     def neighbour(
-        self, config: Mapping[str, Any], rng: np.random.Generator, *, scale: float
+        self,
+        config: Mapping[str, Any],
+        rng: np.random.Generator,
+        *,
+        scale: float,
+        rate: float = 1.0,
     ) -> Config:
         """Return a random configuration near ``config``, for sampling around an incumbent.
 
-        Numeric parameters move by a Gaussian step with standard deviation ``scale`` in unit
-        space, clipped to [0, 1]. A categorical moves to another choice, drawn uniformly,
-        with probability ``scale``. Parameters that are inactive in ``config`` are drawn
-        uniformly, so they have a value when the move activates them.
+        Each active parameter moves with probability ``rate`` (all of them by default). A
+        numeric one moves by a Gaussian step with standard deviation ``scale`` in unit space,
+        clipped to [0, 1]; a categorical one moves to another choice, drawn uniformly, with
+        probability ``scale``. Parameters that are inactive in ``config`` are drawn uniformly,
+        so they have a value when the move activates them.
 
         Example:
             >>> space = Space({"x": Float(0.0, 1.0)})
@@ -248,11 +254,13 @@ class Space(Mapping[str, Parameter]):
         _check_rng(rng)
         if isinstance(scale, bool) or not isinstance(scale, int | float) or not scale > 0:
             raise SpaceError(f"scale must be a number > 0, such as 0.1, got {describe(scale)}")
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 < rate <= 1:
+            raise SpaceError(f"rate must be a number in (0, 1], such as 0.5, got {describe(rate)}")
         unit = self.encode(config)
         for column, parameter in enumerate(self._hyperparameters.values()):
             if math.isnan(unit[column]):
                 unit[column] = parameter.sample_unit(rng, 1, from_prior=False)[0]
-            else:
+            elif rate == 1 or rng.random() < rate:
                 unit[column] = parameter.perturb_unit(float(unit[column]), rng, float(scale))
         return self.decode(unit)
 
