@@ -7,6 +7,7 @@ regret) after each fraction of the budget in ``GRID``, NaN before the first foun
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -163,7 +164,26 @@ def median_table(rows: list[dict[str, Any]]) -> str:
 
 
 def load_rows(paths: Sequence[Path]) -> list[dict[str, Any]]:
-    rows = []
+    """Load the rows of result files. A later run of the same problem and optimizer wins.
+
+    Files that measured regret against their own best value per task (a ``"best"`` entry, as
+    ``lcbench.py`` writes) are put on a common reference: the best over all files.
+    """
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    rebased: list[dict[str, Any]] = []
     for path in paths:
-        rows.extend(json.loads(path.read_text())["rows"])
-    return rows
+        content = json.loads(path.read_text())
+        best = content.get("best")
+        for row in content["rows"]:
+            if best is not None:
+                row = {**row, "curve": [v + best[row["task"]] for v in row["curve"]]}
+                rebased.append(row)
+            rows[(*problem_key(row), row["optimizer"])] = row
+    overall: dict[str, float] = {}
+    for row in rebased:
+        finite = [v for v in row["curve"] if not math.isnan(v)]
+        if finite:
+            overall[row["task"]] = min(overall.get(row["task"], math.inf), min(finite))
+    for row in rebased:
+        row["curve"] = [v - overall.get(row["task"], 0.0) for v in row["curve"]]
+    return list(rows.values())

@@ -1,7 +1,8 @@
 """Optimizer overhead: seconds per ``ask`` at 100 and 1,000 finished trials.
 
-A synthetic history (6 floats and an epochs fidelity 1-27, cheap loss) is built by the
-optimizer itself; then ``ask`` is timed 10 times on the full history. Run with:
+A synthetic history (6 floats, with priors for priorband, and an epochs fidelity 1-27, cheap
+loss) is built by the optimizer itself; then ``ask`` is timed 10 times on the full history.
+Run with:
 
     .venv/bin/python benchmarks/optimizers/overhead.py --optimizers async_hyperband tpe
 """
@@ -22,7 +23,8 @@ from paretune.trial import TrialRecord, TrialStatus
 
 def timed_ask(name: str, n_trials: int, repeats: int = 10) -> float:
     fidelity = name not in {"tpe", "gp", "random", "nsga2"}
-    params = {f"x{i}": pt.Float(0, 1) for i in range(6)}
+    prior = 0.5 if name == "priorband" else None
+    params = {f"x{i}": pt.Float(0, 1, prior=prior) for i in range(6)}
     if fidelity:
         params["epochs"] = pt.Fidelity(1, 27)
     objectives = (Objective("loss"), Objective("size")) if name == "nsga2" else (Objective("loss"),)

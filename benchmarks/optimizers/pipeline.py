@@ -1,8 +1,9 @@
 """Suite (d): the built-in pipeline (what ``paretune fit`` runs) searched by auto and random.
 
 This builds the study the way ``paretune.pipelines.fit`` does (same dataset split, search
-space, default configuration as trial 1, and a budget in reference runs) but passes the
-optimizer, which ``fit`` does not expose. Trial 1 is the default configuration at full
+space, default configuration as trial 1, and a budget in reference runs) and passes the
+optimizer with optional settings (``priorband:min_fidelity=9``), without writing fit's run
+folder and exported model. Trial 1 is the default configuration at full
 fidelity (``system_attrs["reference"]``). A budget of ``3x`` is three times that trial's cost
 in seconds, so budgets are wall-clock based and depend on the machine's load. Only
 evaluations at ``max_epochs`` count as found models.
@@ -24,6 +25,8 @@ import time
 import warnings
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from paretune.budget import Budget
 from paretune.pipelines.data import ADULT_COLUMNS, DatasetSpec, load_dataset
@@ -48,9 +51,22 @@ def dataset_spec(name: str, data_root: Path, seed: int) -> DatasetSpec:
     return DatasetSpec(name, split_seed=seed)
 
 
+def parse_variant(text: str) -> tuple[str, dict[str, Any]]:
+    """Split ``"priorband:min_fidelity=9"`` into the optimizer name and its settings."""
+    name, _, rest = text.partition(":")
+    settings: dict[str, Any] = {}
+    for item in filter(None, rest.split(",")):
+        key, _, value = item.partition("=")
+        settings[key] = json.loads(value)
+    return name, settings
+
+
 def run_one(
     name: str, objectives: list[str], budget: str, optimizer: str, seed: int, data_root: Path
 ) -> dict[str, Any]:
+    optimizer_name, optimizer_settings = parse_variant(optimizer)
+    if optimizer_name.startswith("optuna"):
+        import pipeline_peers  # noqa: F401  (registers optuna_tpe; needs .venv-bench)
     spec = dataset_spec(name, data_root, seed)
     loaded = load_dataset(spec)
     objective_tuple = parse_objectives(objectives)
@@ -67,7 +83,8 @@ def run_one(
             objectives=objective_tuple,
             storage=Path(folder) / "study",
             reference_config=reference,
-            optimizer=optimizer,
+            optimizer=optimizer_name,
+            optimizer_settings=optimizer_settings,
             seed=seed,
             show_progress=False,
             **Budget.parse(budget).to_dict(),
@@ -185,31 +202,95 @@ def print_fairness_table(rows: list[dict[str, Any]]) -> None:
         )
 
 
-def summarize(paths: list[Path], plot: Path) -> None:
+def truncated(row: dict[str, Any], budget: str) -> dict[str, Any]:
+    """Return ``row`` as a run with the smaller ``budget`` would have ended.
+
+    The optimizers' choices do not depend on the budget between 3 and 5 reference runs,
+    because the rules of ``auto`` treat both alike. So a 3x run is the start of a 5x run. It
+    keeps the trials started before the spent cost reached the smaller budget, as the run loop
+    starts trials.
+    """
+    trials = row["trials"]
+    reference_cost = next(t["cost"] for t in trials if t["reference"])
+    limit = float(budget.rstrip("x")) * reference_cost
+    started, spent = [], 0.0
+    for t in trials:
+        if spent >= limit:
+            break
+        started.append(t)
+        spent += t["cost"] or 0.0
+    found = [
+        t["values"]["error"]
+        for t in started
+        if t["status"] == "COMPLETED" and t["fidelity"] == DEFAULT_MAX_EPOCHS and t["values"]
+    ]
+    return {
+        **row,
+        "budget": budget,
+        "trials": started,
+        "best_error": min(found) if found else None,
+        "full_fidelity_models": len(found),
+    }
+
+
+def print_outcome_table(rows: list[dict[str, Any]]) -> None:
+    """Print, per dataset and budget, each optimizer's median best error and wins.
+
+    A cell reads "median error; seeds that beat the default; median full-fidelity models".
+    Only seeds that every optimizer ran are counted.
+    """
+    names = sorted({r["optimizer"] for r in rows}, key=lambda n: (n != "auto", n != "random", n))
+    print(
+        "| dataset | objectives | budget | seeds | default, median | "
+        + " | ".join(names)
+        + " | auto better / tied / worse than random |"
+    )
+    print("|---|---|---|---|---|" + "---|" * len(names) + "---|")
+    groups = sorted({(r["task"], tuple(r["objectives"]), r["budget"]) for r in rows})
+    for task, objectives, budget in groups:
+        runs: dict[int, dict[str, dict[str, Any]]] = {}
+        for r in rows:
+            if (r["task"], tuple(r["objectives"]), r["budget"]) == (task, objectives, budget):
+                runs.setdefault(r["seed"], {})[r["optimizer"]] = r
+        complete = [v for v in runs.values() if set(names) <= set(v)]
+        if not complete:
+            continue
+        default = [v[names[0]]["reference_error"] for v in complete]
+        cells = []
+        for name in names:
+            best = [_best_error(v[name]) for v in complete]
+            beat = sum(b < d for b, d in zip(best, default, strict=True))
+            models = np.median([v[name]["full_fidelity_models"] for v in complete])
+            cells.append(f"{np.median(best):.4f}; {beat} of {len(complete)}; {models:g}")
+        versus = "-"
+        if {"auto", "random"} <= set(names):
+            auto = [_best_error(v["auto"]) for v in complete]
+            rand = [_best_error(v["random"]) for v in complete]
+            better = sum(a < r for a, r in zip(auto, rand, strict=True))
+            tied = sum(a == r for a, r in zip(auto, rand, strict=True))
+            versus = f"{better} / {tied} / {len(complete) - better - tied}"
+        print(
+            f"| {task} | {', '.join(objectives)} | {budget} | {len(complete)} "
+            f"| {np.median(default):.4f} | " + " | ".join(cells) + f" | {versus} |"
+        )
+
+
+def _best_error(run: dict[str, Any]) -> float:
+    return float(run["best_error"] if run["best_error"] is not None else np.inf)
+
+
+def summarize(paths: list[Path], plot: Path, also: list[str]) -> None:
     rows = [row for path in paths for row in json.loads(path.read_text())["rows"]]
+    rows += [
+        truncated(row, budget)
+        for row in rows
+        for budget in also
+        if float(row["budget"].rstrip("x")) > float(budget.rstrip("x"))
+    ]
     curve_rows = to_curve_rows(rows)
     print(markdown_summary(curve_rows))
     print()
-    print(
-        "| dataset | objectives | budget | seed | default (trial 1) | auto | random "
-        "| full-fidelity models auto / random |"
-    )
-    print("|---|---|---|---|---|---|---|---|")
-    keys = sorted({(r["task"], tuple(r["objectives"]), r["budget"], r["seed"]) for r in rows})
-    for key in keys:
-        runs = {
-            r["optimizer"]: r
-            for r in rows
-            if (r["task"], tuple(r["objectives"]), r["budget"], r["seed"]) == key
-        }
-        auto, random_run = runs.get("auto", {}), runs.get("random", {})
-        nan = float("nan")
-        print(
-            f"| {key[0]} | {', '.join(key[1])} | {key[2]} | {key[3]} "
-            f"| {auto.get('reference_error', nan):.4f} "
-            f"| {auto.get('best_error') or nan:.4f} | {random_run.get('best_error') or nan:.4f} "
-            f"| {auto.get('full_fidelity_models')} / {random_run.get('full_fidelity_models')} |"
-        )
+    print_outcome_table(rows)
     print()
     print_fairness_table(rows)
     plot_curves(curve_rows, plot, "Pipeline: validation error minus best found")
@@ -219,7 +300,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="*", default=["digits", "mnist1d", "adult"])
     parser.add_argument("--budgets", nargs="*", default=["3x", "5x"])
-    parser.add_argument("--optimizers", nargs="*", default=["auto", "random"])
+    parser.add_argument(
+        "--optimizers",
+        nargs="*",
+        default=["auto", "random"],
+        help="optimizer names, each optionally with settings: priorband:min_fidelity=9",
+    )
     parser.add_argument("--seeds", type=int, nargs="*", default=[0])
     parser.add_argument(
         "--fair", action="store_true", help="also run adult with error and dp_difference"
@@ -236,10 +322,17 @@ def main() -> None:
         help="print the tables of these result files and save their plot next to --output "
         "(as .png), without running studies",
     )
+    parser.add_argument(
+        "--truncate",
+        nargs="*",
+        default=[],
+        metavar="BUDGET",
+        help="with --summarize, also report each run cut at these smaller budgets, such as 3x",
+    )
     args = parser.parse_args()
 
     if args.summarize:
-        summarize(args.summarize, args.output.with_suffix(".png"))
+        summarize(args.summarize, args.output.with_suffix(".png"), args.truncate)
         return
     logging.getLogger("paretune").setLevel(logging.ERROR)
     warnings.simplefilter("ignore")
