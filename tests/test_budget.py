@@ -30,6 +30,12 @@ def test_parse_invalid_budget(text: str) -> None:
         Budget.parse(text)
 
 
+@pytest.mark.parametrize("text", ["0x", "0trials", "0.0m"])
+def test_parse_zero_budget(text: str) -> None:
+    with pytest.raises(BudgetError, match=r"invalid budget .*must be positive, such as 5x"):
+        Budget.parse(text)
+
+
 def test_exhausted_reason_names_the_limit() -> None:
     usage = BudgetUsage(trials=3, cost=10.0, fidelity=30.0, elapsed=5.0, reference_cost=2.0)
     assert exhausted_reason(Budget(max_trials=3), usage) == "reached max_trials=3"

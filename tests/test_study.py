@@ -268,7 +268,8 @@ def test_dataframe_has_params_and_values(study_dir: Path) -> None:
     study = run_inline(helpers.quadratic, X_SPACE, study_dir, max_trials=3)
     frame = study.to_dataframe()
     assert list(frame["id"]) == [1, 2, 3]
-    assert {"params.x", "values.loss", "status"} <= set(frame.columns)
+    assert {"params.x", "values.loss", "status", "error_message"} <= set(frame.columns)
+    assert str(frame["parent_id"].dtype) == "Int64"
 
 
 def test_learning_curve_is_stored(study_dir: Path) -> None:

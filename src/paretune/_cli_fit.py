@@ -75,7 +75,11 @@ def fit_command(
         list[str] | None, typer.Option(help="Constraint such as 'latency_ms<=1' (repeatable).")
     ] = None,
     budget: Annotated[
-        str, typer.Option(help="5x (reference runs), 30m (wall time) or 200trials.")
+        str,
+        typer.Option(
+            help="5x (reference runs), 30m, 2h or 90s (wall time), 200trials, 500epochs "
+            "or 3600cost."
+        ),
     ] = "5x",
     workers: Annotated[int, typer.Option(help="Trials trained in parallel.")] = 1,
     out: Annotated[Path | None, typer.Option(help="Run folder; default runs/<data name>.")] = None,

@@ -64,6 +64,8 @@ class Budget:
         if match is None:
             raise BudgetError(_budget_help(text))
         number, unit = float(match.group(1)), match.group(2).lower()
+        if not number > 0:
+            raise BudgetError(f"invalid budget {text!r}: the number must be positive, such as 5x")
         if unit == "x":
             return cls(max_reference_runs=number)
         if unit in _TIME_UNITS:

@@ -212,8 +212,11 @@ class Study:
         import pandas as pd
 
         rows = [_trial_row(trial) for trial in self.trials]
-        columns = ["id", "status", "fidelity", "cost", "duration", "parent_id", "error"]
-        return pd.DataFrame(rows, columns=None if rows else columns)
+        columns = ["id", "status", "fidelity", "cost", "duration", "parent_id", "error_message"]
+        frame = pd.DataFrame(rows, columns=None if rows else columns)
+        # Without this, a column with missing parents turns the ids into floats (4.0).
+        frame["parent_id"] = frame["parent_id"].astype("Int64")
+        return frame
 
     def events(self, kind: str | None = None) -> list[dict[str, Any]]:
         return self.storage.events(kind)
@@ -299,7 +302,7 @@ def _trial_row(trial: TrialRecord) -> dict[str, Any]:
         "cost": trial.cost,
         "duration": trial.duration,
         "parent_id": trial.parent_id,
-        "error": trial.error_message,
+        "error_message": trial.error_message,
     }
     row.update({f"params.{key}": value for key, value in trial.config.items()})
     row.update({f"values.{key}": value for key, value in trial.values.items()})

@@ -93,8 +93,9 @@ def _prior_sampling(runs: float) -> Choice:
         {},
         (
             f"a fidelity, expert priors and a budget of {runs:g} reference runs (at most "
-            f"{PRIOR_SAMPLING_REFERENCE_RUNS}): full-fidelity trials drawn from the prior, then "
-            "TPE weighted by the priors (piBO), so the budget buys finished models"
+            f"{PRIOR_SAMPLING_REFERENCE_RUNS}): full-fidelity trials drawn from the prior (TPE's "
+            "startup phase; TPE weighted by the priors takes over once it has enough results), so "
+            "the budget buys finished models"
         ),
     )
 
