@@ -3,10 +3,10 @@
 This builds the study the way ``paretune.pipelines.fit`` does (same dataset split, search
 space, default configuration as trial 1, and a budget in reference runs) and passes the
 optimizer with optional settings (``priorband:min_fidelity=9``), without writing fit's run
-folder and exported model. Trial 1 is the default configuration at full
-fidelity (``system_attrs["reference"]``). A budget of ``3x`` is three times that trial's cost
-in seconds, so budgets are wall-clock based and depend on the machine's load. Only
-evaluations at ``max_epochs`` count as found models.
+folder and exported model. Trial 1 is the default configuration at full fidelity
+(``system_attrs["reference"]``). A budget of ``3x`` is three times that trial's cost in
+seconds, so budgets are wall-clock based and depend on the machine's load. Only evaluations at
+``max_epochs`` count as found models.
 
 Run in the project environment (it contains torch):
 

@@ -1,4 +1,4 @@
-"""Peers for suite (d): Optuna's TPE sampler driven through paretune's ask/tell protocol.
+"""Peers for the pipeline suite: Optuna's TPE sampler driven through paretune's ask/tell protocol.
 
 Running a peer inside ``paretune.run`` gives it the same study as ``auto`` and ``random``: the
 same split, search space, default configuration as trial 1 and a budget in reference runs.
@@ -39,7 +39,10 @@ def distribution(parameter: Any) -> optuna.distributions.BaseDistribution | None
         return optuna.distributions.CategoricalDistribution(list(parameter.choices))
     if isinstance(parameter, Constant):
         return None
-    raise TypeError(f"no Optuna distribution for {parameter!r}")
+    raise TypeError(
+        f"unsupported parameter {parameter!r} for Optuna: use Float, Integer, Categorical or "
+        "Constant"
+    )
 
 
 class OptunaTPE(Optimizer):
