@@ -111,3 +111,11 @@ def test_min_fidelity_setting_equal_to_max_raises() -> None:
 def test_schedule_without_fidelity_raises() -> None:
     with pytest.raises(pt.OptimizerError, match="needs a Fidelity"):
         make_optimizer("asha", make_problem({"x": pt.Float(0, 1)}))
+
+
+def test_integer_rounding_not_warned(recwarn: pytest.WarningsRecorder) -> None:
+    """2, 6, 18, 52 is as close to steps of 3 as integers get; 1, 3, 9, 27, 52 is not."""
+    assert RungLadder.build(2, 52, eta=3).rungs == (2, 6, 18, 52)
+    assert not [w for w in recwarn if issubclass(w.category, FidelityWarning)]
+    with pytest.warns(FidelityWarning, match="only 5 rungs fit"):
+        RungLadder.build(1, 52, eta=3)

@@ -159,6 +159,21 @@ def test_auto_rules(space: dict, objectives: tuple, options: dict, expected: str
     assert reason
 
 
+@pytest.mark.parametrize(
+    ("low", "high", "expected"),
+    [(1, 52, 2), (1, 27, None), (1, 100, None), (80, 200, None), (0.1, 8.1, None), (0.5, 8.1, 0.9)],
+)
+def test_auto_aligns_the_ladder(low: float, high: float, expected: float | None) -> None:
+    """Rungs start at max / 3**s, so every step is a factor 3 (rounded for integers)."""
+    space = {"x": pt.Float(0, 1), "epochs": pt.Fidelity(low, high)}
+    _, settings, reason = choose_optimizer(make_problem(space))
+    if expected is None:
+        assert "min_fidelity" not in settings
+    else:
+        assert settings["min_fidelity"] == pytest.approx(expected)
+        assert "each step is a factor 3" in reason
+
+
 def test_auto_choice_and_reason_stored(tmp_path: Any) -> None:
     space = {"x": pt.Float(0, 1), "epochs": pt.Fidelity(1, 9)}
     study = pt.run(curve_loss, space, objectives=["loss"], storage=tmp_path / "s", max_trials=5,

@@ -236,3 +236,20 @@ def test_priorband_brackets_stay_fixed() -> None:
     assert make_optimizer("async_hyperband", problem)[0].settings()["adapt_to_rung_agreement"]
     custom = make_optimizer("priorband", problem, {"adapt_to_rung_agreement": True})[0]
     assert custom.settings()["adapt_to_rung_agreement"]
+
+
+def test_priorband_promotes_whole_rungs(tmp_path: Any) -> None:
+    """PriorBand runs Hyperband: a rung is promoted once full, its best third continues."""
+    space = {"x": pt.Float(0, 1, prior=0.3), "epochs": pt.Fidelity(1, 9)}
+
+    def loss(trial: Trial) -> dict[str, float]:
+        return {"loss": abs(trial.config["x"] - 0.6) + 1.0 / float(trial.fidelity or 1)}
+
+    study = pt.run(loss, space, objectives=["loss"], storage=tmp_path / "s", max_trials=13,
+                   optimizer="priorband", executor="inline", seed=0)  # fmt: skip
+    trials = study.trials
+    assert [t.fidelity for t in trials] == [1] * 9 + [3] * 3 + [9]
+    first_rung = sorted(trials[:9], key=lambda t: t.values["loss"])
+    assert {t.parent_id for t in trials[9:12]} == {t.id for t in first_rung[:3]}
+    second_rung = min(trials[9:12], key=lambda t: t.values["loss"])
+    assert trials[12].parent_id == second_rung.id

@@ -60,11 +60,13 @@ def choose_optimizer(problem: Problem) -> tuple[str, dict[str, Any], str]:
        budget buys only a few full trainings.
     2. A fidelity and several objectives: "mo_asha" (promotion by non-dominated sorting, TPE
        on random scalarizations for new configurations).
-    3. A fidelity and priors: "priorband" (asynchronous Hyperband with the PriorBand-style mix
-       of prior, incumbent-local, uniform and TPE proposals).
+    3. A fidelity and priors: "priorband" (Hyperband with the PriorBand-style mix of prior,
+       incumbent-local, uniform and TPE proposals).
     4. A fidelity: "async_hyperband" with TPE fitted on the highest rung with enough results.
        Rules 2-4 keep only the top three rungs of the ladder for budgets of at most 10
-       reference runs.
+       reference runs. Otherwise, when the fidelity range is not a whole power of 3, they
+       start the rungs at ``max / 3**s`` (the largest whole number ``s`` of steps that fits),
+       so that every step is a factor 3: 2, 6, 18, 52 for the range 1 to 52.
     5. A finite space of at most 64 configurations: "random" (every configuration once).
     6. Several objectives: "ehvi" (qLogNEHVI) for max_trials <= 60 and at most 4 workers;
        "nsga2" for max_trials >= 1000; otherwise "tpe" on random ParEGO scalarizations.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from paretune.optimizers._base import Problem
@@ -28,6 +29,9 @@ SHORT_LADDER_RUNGS = 3
 
 PRIOR_SAMPLING_REFERENCE_RUNS = 5
 """Up to this many reference runs, a space with priors is searched at full fidelity only."""
+
+AUTO_ETA = 3
+"""The reduction factor of the schedules that ``auto`` picks (their default)."""
 
 Choice = tuple[str, dict[str, Any], str]
 
@@ -70,11 +74,18 @@ def _choose_multi_fidelity(problem: Problem) -> Choice:
         return _prior_sampling(runs)
     name, settings, reason = _multi_fidelity_schedule(problem)
     short = _short_ladder(problem)
+    aligned = _aligned_minimum(problem)
     if short is not None:
         settings = {**settings, "min_fidelity": short}
         reason += (
             f"; a budget of {problem.max_reference_runs:g} reference runs starts rungs at "
             f"{short:g} so that several trials can reach full fidelity"
+        )
+    elif aligned is not None:
+        settings = {**settings, "min_fidelity": aligned}
+        reason += (
+            f"; rungs start at {aligned:g} so that each step is a factor {AUTO_ETA} up to the "
+            "maximum fidelity"
         )
     return name, settings, reason
 
@@ -112,12 +123,36 @@ def _short_ladder(problem: Problem) -> int | float | None:
     runs = problem.max_reference_runs
     if fidelity is None or runs is None or runs > SHORT_LADDER_REFERENCE_RUNS:
         return None
-    low = float(fidelity.high) / 3.0 ** (SHORT_LADDER_RUNGS - 1)
+    low = float(fidelity.high) / float(AUTO_ETA) ** (SHORT_LADDER_RUNGS - 1)
     if low <= float(fidelity.low):
         return None
     if isinstance(fidelity.high, int):
         return max(1, round(low))
     return low
+
+
+def _aligned_minimum(problem: Problem) -> int | float | None:
+    """Return ``max / eta**s`` when it lies above the minimum fidelity, or None.
+
+    ``s = floor(log_eta(max / min))`` is the number of whole steps of ``eta`` that fit. With
+    the range 1 to 52 the ladder from the minimum would be 1, 3, 9, 27, 52, whose last step is
+    a factor 1.9 only, and one more bracket of 1-epoch trials. Starting at 52 / 27 (rounded
+    to 2 for an integer fidelity) gives 2, 6, 18, 52, the ladder that the rung-range warning
+    recommends. On the LCBench suite it ranked better than the ladder from 1 (see
+    docs/benchmarks.md).
+    """
+    fidelity = problem.space.fidelity
+    if fidelity is None:
+        return None
+    low, high = float(fidelity.low), float(fidelity.high)
+    steps = math.floor(math.log(high / low) / math.log(AUTO_ETA) + 1e-9)
+    if steps < 1:
+        return None
+    aligned = high / float(AUTO_ETA) ** steps
+    if isinstance(fidelity.high, int):
+        rounded = math.floor(aligned + 0.5)
+        return rounded if rounded > low else None
+    return aligned if aligned > low * (1 + 1e-9) else None
 
 
 def _multi_fidelity_schedule(problem: Problem) -> Choice:
@@ -136,7 +171,7 @@ def _multi_fidelity_schedule(problem: Problem) -> Choice:
             {},
             (
                 "a fidelity and expert priors: PriorBand-style sampling (prior, incumbent-local, "
-                "uniform, TPE) in asynchronous Hyperband"
+                "uniform, TPE) in Hyperband"
             ),
         )
     return (

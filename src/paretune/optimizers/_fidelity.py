@@ -15,7 +15,8 @@ Rounding rule of the rungs (the paper assumes that ``R / r`` is a whole power of
 
 When ``R / r`` is not a whole power of ``eta`` the last step differs from ``eta`` and a
 warning says how many rungs fit, for example [80, 200] with ``eta = 3`` gives the rungs 80
-and 200.
+and 200. Integer rungs are let off within 10%, which rounding can cause: [2, 52] gives 2, 6,
+18, 52 without a warning.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ logger = logging.getLogger(__name__)
 
 _WHOLE_POWER_TOLERANCE = 1e-3
 """Relative tolerance within which the last step counts as a whole factor of eta."""
+
+_INTEGER_WHOLE_POWER_TOLERANCE = 0.1
+"""The same tolerance for integer rungs, whose rounding moves the last step (2, 6, 18, 52)."""
 
 
 class FidelityWarning(UserWarning):
@@ -165,7 +169,9 @@ class RungLadder:
         if len(self.rungs) < 2:
             return
         last_step = float(self.rungs[-1]) / float(self.rungs[-2])
-        if math.isclose(last_step, self.eta, rel_tol=_WHOLE_POWER_TOLERANCE):
+        integer = all(isinstance(rung, int) for rung in self.rungs)
+        tolerance = _INTEGER_WHOLE_POWER_TOLERANCE if integer else _WHOLE_POWER_TOLERANCE
+        if math.isclose(last_step, self.eta, rel_tol=tolerance):
             return
         message = (
             f"the fidelity range [{self.min_fidelity:g}, {self.max_fidelity:g}] is not a whole "

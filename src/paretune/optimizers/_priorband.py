@@ -19,9 +19,6 @@ from paretune.optimizers._samplers import Config, Sampler, SampleRequest, TPESam
 MODEL_SHARE = 0.5
 """Probability of a TPE proposal once the model rung has enough results."""
 
-TOP_FRACTION = 0.25
-"""Share of the best results of the incumbent rung that weigh prior against incumbent."""
-
 _LOCAL_TRIES = 20
 
 
@@ -74,13 +71,14 @@ class PriorBandSampler(Sampler):
         return self.random(request, from_prior=source == "prior" and space.has_prior)
 
     def _incumbent_and_top(self, request: SampleRequest) -> tuple[Config | None, np.ndarray | None]:
+        """Return the pool's best configuration and its best ``floor(n / eta)`` (unit space)."""
         pool = request.incumbent_pool
         if pool is None or not pool.finite.any():
             return None, None
         order = order_best_first(pool)
         incumbent = pool.trials[order[0]].config
-        n_top = max(1, int(TOP_FRACTION * len(order)))
-        top_rows = [i for i in order[1 : n_top + 1] if pool.finite[i]]
+        n_top = max(1, int(len(order) // request.eta))
+        top_rows = [i for i in order[:n_top] if pool.finite[i]]
         return incumbent, pool.unit[top_rows] if top_rows else None
 
     def _local(

@@ -10,9 +10,10 @@ Deep Learning", NeurIPS) draws each new configuration from one of three sources:
 mutation of the incumbent (each hyperparameter moves with probability 0.5), or the uniform
 distribution. The uniform share is
 ``1 / (1 + eta**r)`` for a bracket that starts at rung ``r``. The rest is split between the prior
-and the incumbent in proportion to the rank-weighted likelihood of the best results of the
-highest well-filled rung under each of them. So a misleading prior loses its share once the
-incumbent explains the good results better.
+and the incumbent in proportion to the rank-weighted likelihood of the best ``1 / eta`` of the
+highest rung with at least ``eta`` results under each of them. The incumbent's distribution is
+the prior's shape moved to the incumbent, so the two differ only in where they are centred. A
+misleading prior loses its share once the incumbent explains the good results better.
 """
 
 from __future__ import annotations
@@ -30,9 +31,6 @@ from paretune.space._priors import categorical_prior_weight, unit_sd
 DEFAULT_PIBO_BETA = 10.0
 """piBO's beta: the prior's exponent is beta / n after n observations."""
 
-INCUMBENT_SD = 0.15
-"""Standard deviation in unit space of the incumbent's Gaussian in the PriorBand weighting."""
-
 MUTATION_RATE = 0.5
 """Probability that an incumbent-local sample moves each hyperparameter (PriorBand's mutation)."""
 
@@ -45,11 +43,14 @@ def pibo_exponent(beta: float, n_observations: int) -> float:
     return beta / max(n_observations, 1)
 
 
-def prior_logpdf_many(space: Space, unit: NDArray[np.float64]) -> NDArray[np.float64]:
+def prior_logpdf_many(
+    space: Space, unit: NDArray[np.float64], *, centre: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
     """Return the prior's log density at each row of ``unit`` (n, d), vectorized.
 
     Parameters without a prior and NaN (inactive) coordinates contribute 0, as in
-    ``Space.prior_logpdf_unit``.
+    ``Space.prior_logpdf_unit``. With ``centre`` (a unit-space row), each prior keeps its
+    spread but is centred there instead; a NaN coordinate of ``centre`` leaves it in place.
     """
     total = np.zeros(len(unit))
     for column, name in enumerate(space.hyperparameter_names):
@@ -58,41 +59,36 @@ def prior_logpdf_many(space: Space, unit: NDArray[np.float64]) -> NDArray[np.flo
             continue
         values = unit[:, column]
         active = ~np.isnan(values)
+        moved = None if centre is None or np.isnan(centre[column]) else float(centre[column])
         if isinstance(parameter, Float | Integer):
-            total[active] += _truncated_normal_logpdf(values[active], parameter)
+            total[active] += _truncated_normal_logpdf(values[active], parameter, moved)
         elif isinstance(parameter, Categorical):
-            total[active] += _categorical_logpdf(values[active], parameter)
+            total[active] += _categorical_logpdf(values[active], parameter, moved)
     return total
 
 
 def _truncated_normal_logpdf(
-    u: NDArray[np.float64], parameter: Float | Integer
+    u: NDArray[np.float64], parameter: Float | Integer, centre: float | None
 ) -> NDArray[np.float64]:
     if parameter.prior is None:
         return np.zeros(len(u))
-    mean = parameter.to_unit(parameter.prior)
+    mean = parameter.to_unit(parameter.prior) if centre is None else centre
     sd = unit_sd(parameter.confidence)
     mass = special.ndtr((1.0 - mean) / sd) - special.ndtr((0.0 - mean) / sd)
     z = (u - mean) / sd
     return np.asarray(-0.5 * z**2 - math.log(sd * math.sqrt(2 * math.pi) * mass), dtype=float)
 
 
-def _categorical_logpdf(u: NDArray[np.float64], parameter: Categorical) -> NDArray[np.float64]:
+def _categorical_logpdf(
+    u: NDArray[np.float64], parameter: Categorical, centre: float | None
+) -> NDArray[np.float64]:
     k = len(parameter.choices)
     weight = categorical_prior_weight(parameter.confidence, k)
     others = (1.0 - weight) / max(k - 1, 1)
     index = np.minimum((u * k).astype(int), k - 1)
-    probability = np.where(index == parameter.index(parameter.prior), weight, others)
+    mode = parameter.index(parameter.prior) if centre is None else min(int(centre * k), k - 1)
+    probability = np.where(index == mode, weight, others)
     return np.asarray(np.log(probability * k), dtype=float)
-
-
-def incumbent_logpdf_many(
-    incumbent: NDArray[np.float64], unit: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """Return the log density of an isotropic Gaussian at the incumbent (NaN columns skipped)."""
-    diff = (unit - incumbent) / INCUMBENT_SD
-    diff = np.where(np.isnan(diff), 0.0, diff)
-    return np.asarray(-0.5 * (diff**2).sum(axis=1), dtype=float)
 
 
 @dataclass(frozen=True)
@@ -123,9 +119,9 @@ def priorband_weights(
 ) -> SourceWeights:
     """Return the source probabilities for a new configuration of a bracket at ``base_rung``.
 
-    ``top_unit`` contains the best configurations (best first, incumbent excluded) of the highest
-    rung with enough results; without them or without an incumbent the prior takes the whole
-    non-uniform share.
+    ``top_unit`` contains the best configurations (best first, the incumbent among them) of the
+    highest rung with at least ``eta`` results; without them or without an incumbent the prior
+    takes the whole non-uniform share.
     """
     uniform = 1.0 / (1.0 + eta**base_rung)
     rest = 1.0 - uniform
@@ -134,13 +130,8 @@ def priorband_weights(
     rank_weights = np.arange(len(top_unit), 0, -1, dtype=float)
     rank_weights /= rank_weights.sum()
     log_prior = prior_logpdf_many(space, top_unit)
-    log_incumbent = incumbent_logpdf_many(incumbent, top_unit) - _gaussian_log_norm(top_unit)
+    log_incumbent = prior_logpdf_many(space, top_unit, centre=incumbent)
     prior_score = float(np.dot(rank_weights, np.exp(np.clip(log_prior, -50, 50))))
     incumbent_score = float(np.dot(rank_weights, np.exp(np.clip(log_incumbent, -50, 50))))
     share = prior_score / (prior_score + incumbent_score) if prior_score + incumbent_score else 0.5
     return SourceWeights(prior=rest * share, incumbent=rest * (1 - share), uniform=uniform)
-
-
-def _gaussian_log_norm(unit: NDArray[np.float64]) -> NDArray[np.float64]:
-    active = (~np.isnan(unit)).sum(axis=1)
-    return np.asarray(active * math.log(INCUMBENT_SD * math.sqrt(2 * math.pi)), dtype=float)

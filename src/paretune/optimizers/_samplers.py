@@ -47,7 +47,8 @@ class SampleRequest:
         trial_id: The id the new trial will get (seeds torch in the GP sampler).
         base_rung: The rung a new configuration starts at (0 without a schedule).
         eta: The schedule's reduction factor (PriorBand's uniform share).
-        incumbent_pool: Observations at the highest rung with results, for PriorBand.
+        incumbent_pool: Observations at the highest rung with at least ``eta`` results (and at
+            least 2), for PriorBand's incumbent and its prior-against-incumbent weighting.
     """
 
     observed: Observations
