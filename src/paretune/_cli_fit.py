@@ -128,7 +128,8 @@ def fit_command(
 def pareto_table(result: FitResult) -> Table:
     """Render the Pareto-optimal trials with validation and test metrics."""
     names = [o.name for o in result.study.objectives]
-    table = Table(title=f"Pareto front ({len(result.pareto_front)} trials)")
+    count = len(result.pareto_front)
+    table = Table(title=f"Pareto front ({count} trial{'' if count == 1 else 's'})")
     for header in ["trial", "family", "epochs", *(f"val {n}" for n in names),
                    *(f"test {n}" for n in names)]:  # fmt: skip
         table.add_column(header, justify="left" if header == "family" else "right")

@@ -77,7 +77,9 @@ class IncumbentTracker:
         if len(self.objectives) == 1:
             trial = self.front[0]
             objective = self.objectives[0]
-            return f"best {objective.name}={trial.value(objective.name):.6g} (trial {trial.id})"
+            where = "" if self.full_fidelity is None else " at full fidelity"
+            value = trial.value(objective.name)
+            return f"best {objective.name}{where}={value:.6g} (trial {trial.id})"
         return f"Pareto front: {len(self.front)} trial(s)"
 
     def describe(self, trial: TrialRecord) -> str:

@@ -119,3 +119,16 @@ def test_integer_rounding_not_warned(recwarn: pytest.WarningsRecorder) -> None:
     assert not [w for w in recwarn if issubclass(w.category, FidelityWarning)]
     with pytest.warns(FidelityWarning, match="only 5 rungs fit"):
         RungLadder.build(1, 52, eta=3)
+
+
+def test_partial_range_warning_names_the_minimum() -> None:
+    with pytest.warns(FidelityWarning, match=r"optimizer_settings=\{'min_fidelity': 2\}"):
+        RungLadder.build(1, 52, eta=3)
+    with pytest.warns(FidelityWarning, match="Choose the maximum 81"):
+        RungLadder.build(1, 100, eta=3)
+
+
+def test_fractional_minimum_of_integer_fidelity_raises() -> None:
+    problem = make_problem({"x": pt.Float(0, 1), "epochs": pt.Fidelity(1, 52)})
+    with pytest.raises(pt.OptimizerError, match=r"invalid min_fidelity 1\.9259.*use 2"):
+        make_optimizer("priorband", problem, {"min_fidelity": 1.9259})

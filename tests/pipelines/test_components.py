@@ -156,5 +156,10 @@ def test_space_samples_are_valid_and_conditional() -> None:
 
 
 def test_family_of_other_kind_rejected() -> None:
-    with pytest.raises(DataError, match="Model family 'cnn' does not accept tabular data"):
+    with pytest.raises(DataError, match="model family 'cnn' does not accept tabular data"):
         build_space("tabular", families=["cnn"])
+
+
+def test_unknown_family_rejected() -> None:
+    with pytest.raises(DataError, match="unknown model family 'mlpx': for tabular data use"):
+        build_space("tabular", families=["mlpx"])

@@ -94,7 +94,12 @@ class RungLadder:
     ) -> RungLadder:
         """Build the ladder of a space's fidelity, optionally with a larger minimum."""
         low = fidelity.low if min_fidelity is None else min_fidelity
-        if fidelity.is_integer and isinstance(low, float) and low.is_integer():
+        if fidelity.is_integer and isinstance(low, float):
+            if not low.is_integer():
+                raise OptimizerError(
+                    f"invalid min_fidelity {low!r}: the fidelity [{fidelity.low}, "
+                    f"{fidelity.high}] takes whole numbers; use {max(1, round(low))}"
+                )
             low = int(low)
         return cls.build(low, fidelity.high, eta=eta)
 
@@ -176,11 +181,31 @@ class RungLadder:
         message = (
             f"the fidelity range [{self.min_fidelity:g}, {self.max_fidelity:g}] is not a whole "
             f"power of eta={self.eta:g}: only {len(self.rungs)} rungs fit, so the rungs are "
-            f"{self.describe()} and the last step is a factor {last_step:.3g}. Choose "
-            "min_fidelity = max_fidelity / eta**k to make every step a factor eta"
+            f"{self.describe()} and the last step is a factor {last_step:.3g}. "
+            f"{self._aligned_advice(integer)}"
         )
         logger.warning("%s", message)
         warnings.warn(message, FidelityWarning, stacklevel=4)
+
+    def _aligned_advice(self, integer: bool) -> str:
+        """Return which min_fidelity makes every step a factor eta, and how to pass it."""
+        ratio = float(self.max_fidelity) / float(self.min_fidelity)
+        steps = math.floor(math.log(ratio) / math.log(self.eta) + 1e-9)
+        if steps < 1:
+            return (
+                f"Lower the minimum to {float(self.max_fidelity) / self.eta:g} or below, "
+                "or lower eta"
+            )
+        aligned: int | float = float(self.max_fidelity) / self.eta**steps
+        aligned = math.floor(aligned + 0.5) if integer else float(f"{aligned:.6g}")
+        if aligned <= self.min_fidelity:
+            maximum = float(self.min_fidelity) * self.eta**steps
+            return f"Choose the maximum {maximum:g} to make every step a factor eta"
+        return (
+            f"Pass optimizer_settings={{'min_fidelity': {aligned}}} (max_fidelity / "
+            f"eta**{steps}) to make every step about a factor eta, or use optimizer='auto', "
+            "which does so"
+        )
 
 
 def _check_ladder_arguments(

@@ -155,10 +155,14 @@ def pipeline_choices(
     allowed = TABULAR_FAMILIES if kind == "tabular" else IMAGE_FAMILIES
     chosen = tuple(families) if families else allowed
     for name in chosen:
-        if name not in FAMILIES or FAMILIES[name].kind != kind:
+        if name not in FAMILIES:
             raise DataError(
-                f"Model family {name!r} does not accept {kind} data. Use one of: "
-                f"{', '.join(allowed)}."
+                f"unknown model family {name!r}: for {kind} data use one of {', '.join(allowed)}"
+            )
+        if FAMILIES[name].kind != kind:
+            raise DataError(
+                f"model family {name!r} does not accept {kind} data: use one of "
+                f"{', '.join(allowed)}"
             )
     family: Choice | str = chosen[0]
     if len(chosen) > 1:
