@@ -65,7 +65,7 @@ def run_one(
     name: str, objectives: list[str], budget: str, optimizer: str, seed: int, data_root: Path
 ) -> dict[str, Any]:
     optimizer_name, optimizer_settings = parse_variant(optimizer)
-    if optimizer_name in ("optuna_tpe", "neps_priorband", "dehb", "smac_mf"):
+    if optimizer_name in ("optuna_tpe", "neps_priorband", "neps_moasha", "dehb", "smac_mf"):
         import pipeline_peers  # noqa: F401  (registers the peers; needs .venv-bench)
     spec = dataset_spec(name, data_root, seed)
     loaded = load_dataset(spec)

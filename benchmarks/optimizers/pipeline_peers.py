@@ -12,6 +12,8 @@ same split, search space, default configuration as trial 1 and a budget in refer
   (unit standard deviation 0.25, weight 0.75 for a categorical choice) is NePS's "high".
   NePS's continuations become paretune trials with a parent, so they restore the parent's
   checkpoint.
+* ``neps_moasha``: NePS's multi-objective ASHA with its defaults (uniform sampling,
+  epsilon-net promotion), for several objectives.
 * ``dehb`` (DEHB) and ``smac_mf`` (SMAC3's multi-fidelity facade with its Hyperband
   intensifier), both with eta 3 on the epochs 1-27 and no priors. Neither names the trial it
   continues, so each of their trials trains from scratch.
@@ -167,18 +169,22 @@ _NEPS_CONFIDENCE = {"low": "medium", "medium": "high", "high": "high"}
 
 
 class _MultiFidelityPeer(Optimizer):
-    """A peer with its own ask and tell: one objective, a fidelity, losses to minimize.
+    """A peer with its own ask and tell: a fidelity, losses to minimize.
 
     Subclasses return the peer's proposal from ``_propose`` and pass results back in
-    ``_report``; a failed trial is reported as ``None``.
+    ``_report``: one loss, a list of losses with several objectives, or ``None`` for a failed
+    trial.
     """
+
+    several_objectives = False
 
     def __init__(self, problem: Problem) -> None:
         super().__init__(problem)
-        if problem.is_multi_objective or problem.space.fidelity is None:
+        if problem.space.fidelity is None:
+            raise ValueError(f"{self.name} needs a fidelity such as epochs")
+        if problem.is_multi_objective and not self.several_objectives:
             raise ValueError(
-                f"{self.name} needs one objective and a fidelity: run it with --datasets only, "
-                "without --fair"
+                f"{self.name} supports one objective: run it with --datasets only, without --fair"
             )
         self.asked: dict[int, Any] = {}
         self.told: set[int] = set()
@@ -193,17 +199,21 @@ class _MultiFidelityPeer(Optimizer):
         config = self.problem.space._build_config(lambda name, _: _plain(proposed[name]))
         return Suggestion(config, fidelity=fidelity, parent_id=parent_id)
 
-    def _loss(self, trial: TrialRecord) -> float | None:
-        objective = self.problem.objectives[0]
-        value = trial.values.get(objective.name) if trial.values else None
-        if trial.status.value != "COMPLETED" or value is None:
+    def _loss(self, trial: TrialRecord) -> Any:
+        if trial.status.value != "COMPLETED" or not trial.values:
             return None
-        return float(value if objective.direction == "minimize" else -value)
+        losses = []
+        for objective in self.problem.objectives:
+            value = trial.values.get(objective.name)
+            if value is None:
+                return None
+            losses.append(float(value if objective.direction == "minimize" else -value))
+        return losses if self.problem.is_multi_objective else losses[0]
 
     def _propose(self, trial_id: int) -> tuple[dict[str, Any], int, int | None, Any]:
         raise NotImplementedError
 
-    def _report(self, handle: Any, trial: TrialRecord, loss: float | None) -> None:
+    def _report(self, handle: Any, trial: TrialRecord, loss: Any) -> None:
         raise NotImplementedError
 
 
@@ -216,12 +226,14 @@ class NePSPriorBand(_MultiFidelityPeer):
     """Adapter that runs NePS's ``priorband`` (default settings) through its ask-and-tell API."""
 
     name = "neps_priorband"
+    algorithm = "priorband"
 
     def __init__(self, problem: Problem) -> None:
         super().__init__(problem)
         np.random.seed(problem.seed)  # NePS 0.17 takes no seed; it draws from these generators
         torch.manual_seed(problem.seed)
-        self.neps = neps.AskAndTell(neps.algorithms.priorband(_neps_space(problem.space)))
+        factory = getattr(neps.algorithms, self.algorithm)
+        self.neps = neps.AskAndTell(factory(_neps_space(problem.space)))
         self.neps_to_trial: dict[str, int] = {}
 
     def _propose(self, trial_id: int) -> tuple[dict[str, Any], int, int | None, Any]:
@@ -232,11 +244,19 @@ class NePSPriorBand(_MultiFidelityPeer):
         parent_id = self.neps_to_trial.get(previous) if previous else None
         return neps_trial.config, fidelity, parent_id, neps_trial
 
-    def _report(self, handle: Any, trial: TrialRecord, loss: float | None) -> None:
+    def _report(self, handle: Any, trial: TrialRecord, loss: Any) -> None:
         if loss is None:
             self.neps.tell(handle, RuntimeError(trial.error_message or "the trial failed"))
         else:
             self.neps.tell(handle, loss)
+
+
+class NePSMOASHA(NePSPriorBand):
+    """Adapter for NePS's ``moasha`` (defaults: uniform sampling, epsilon-net promotion)."""
+
+    name = "neps_moasha"
+    algorithm = "moasha"
+    several_objectives = True
 
 
 def _configspace(space: Space, seed: int) -> Any:
@@ -295,7 +315,7 @@ class DEHBPeer(_MultiFidelityPeer):
         job = self.dehb.ask()
         return dict(job["config"]), round(job["fidelity"]), None, job
 
-    def _report(self, handle: Any, trial: TrialRecord, loss: float | None) -> None:
+    def _report(self, handle: Any, trial: TrialRecord, loss: Any) -> None:
         fitness = loss if loss is not None else float("inf")
         self.dehb.tell(handle, {"fitness": fitness, "cost": float(handle["fidelity"])})
 
@@ -332,7 +352,7 @@ class SMACPeer(_MultiFidelityPeer):
         info = self.smac.ask()
         return dict(info.config), round(info.budget), None, info
 
-    def _report(self, handle: Any, trial: TrialRecord, loss: float | None) -> None:
+    def _report(self, handle: Any, trial: TrialRecord, loss: Any) -> None:
         from smac.runhistory.dataclasses import TrialValue
         from smac.runhistory.enumerations import StatusType
 
@@ -342,5 +362,5 @@ class SMACPeer(_MultiFidelityPeer):
             self.smac.tell(handle, TrialValue(cost=loss))
 
 
-for _peer in (NePSPriorBand, DEHBPeer, SMACPeer):
+for _peer in (NePSPriorBand, NePSMOASHA, DEHBPeer, SMACPeer):
     register_optimizer(_peer)
