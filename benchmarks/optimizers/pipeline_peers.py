@@ -222,11 +222,10 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-class NePSPriorBand(_MultiFidelityPeer):
-    """Adapter that runs NePS's ``priorband`` (default settings) through its ask-and-tell API."""
+class _NePSPeer(_MultiFidelityPeer):
+    """A NePS algorithm with its default settings, driven through NePS's ask-and-tell API."""
 
-    name = "neps_priorband"
-    algorithm = "priorband"
+    algorithm = ""
 
     def __init__(self, problem: Problem) -> None:
         super().__init__(problem)
@@ -251,7 +250,14 @@ class NePSPriorBand(_MultiFidelityPeer):
             self.neps.tell(handle, loss)
 
 
-class NePSMOASHA(NePSPriorBand):
+class NePSPriorBand(_NePSPeer):
+    """Adapter for NePS's ``priorband``."""
+
+    name = "neps_priorband"
+    algorithm = "priorband"
+
+
+class NePSMOASHA(_NePSPeer):
     """Adapter for NePS's ``moasha`` (defaults: uniform sampling, epsilon-net promotion)."""
 
     name = "neps_moasha"
